@@ -1,0 +1,40 @@
+import app from '@adonisjs/core/services/app'
+import { type HttpContext, ExceptionHandler } from '@adonisjs/core/http'
+import type { StatusPageRange, StatusPageRenderer } from '@adonisjs/core/types/http'
+import { errors as shieldErrors } from '@adonisjs/shield'
+import { recordAudit } from '#core/services/audit'
+import { actorFrom } from '#core/http/actor'
+
+export default class HttpExceptionHandler extends ExceptionHandler {
+  protected debug = !app.inProduction && !app.inTest
+
+  protected renderStatusPages = app.inProduction || app.inTest
+
+  protected statusPages: Record<StatusPageRange, StatusPageRenderer> = {
+    '403': (_, { view }) => view.render('pages/errors/status', { status: 403 }),
+    '404': (_, { view }) => view.render('pages/errors/status', { status: 404 }),
+    '500..599': (_, { view }) => view.render('pages/errors/status', { status: 500 }),
+  }
+
+  async handle(error: unknown, ctx: HttpContext) {
+    // A form posted without a valid CSRF token changes nothing. Record it,
+    // because a forged cross-site post against an admin is worth knowing about.
+    if (error instanceof shieldErrors.E_BAD_CSRF_TOKEN) {
+      await recordAudit(actorFrom(ctx), {
+        action: 'security.csrf_rejected',
+        outcome: 'denied',
+        meta: { method: ctx.request.method(), path: ctx.request.url() },
+      })
+      if (ctx.request.accepts(['html', 'json']) === 'json') {
+        return ctx.response.status(403).send({ error: 'csrf_token_invalid' })
+      }
+      ctx.session?.flash('error', ctx.i18n ? ctx.i18n.t('core.errors.csrf') : 'Form expired')
+      return ctx.response.status(403).redirect().back()
+    }
+    return super.handle(error, ctx)
+  }
+
+  async report(error: unknown, ctx: HttpContext) {
+    return super.report(error, ctx)
+  }
+}
