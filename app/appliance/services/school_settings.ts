@@ -16,7 +16,6 @@ export async function isSetUp(): Promise<boolean> {
   return (await currentSchool()) !== null
 }
 
-
 export function forgetSchool() {
   cached = undefined
 }
