@@ -23,7 +23,14 @@ const httpBoundary = {
   },
 }
 
+// Tests read best as `(await client.get(url)).status`.
+const tests = {
+  files: ['tests/**/*.ts'],
+  rules: { '@unicorn/no-await-expression-member': 'off' },
+}
+
 export default configApp(
   { ignores: ['build/**', '.runtime/**', 'storage/**', 'tmp/**', 'public/**', 'node_modules/**'] },
-  httpBoundary
+  httpBoundary,
+  tests
 )

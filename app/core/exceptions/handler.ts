@@ -2,6 +2,7 @@ import app from '@adonisjs/core/services/app'
 import { type HttpContext, ExceptionHandler } from '@adonisjs/core/http'
 import type { StatusPageRange, StatusPageRenderer } from '@adonisjs/core/types/http'
 import { errors as shieldErrors } from '@adonisjs/shield'
+import { errors as limiterErrors } from '@adonisjs/limiter'
 import { recordAudit } from '#core/services/audit'
 import { actorFrom } from '#core/http/actor'
 
@@ -30,6 +31,16 @@ export default class HttpExceptionHandler extends ExceptionHandler {
       }
       ctx.session?.flash('error', ctx.i18n ? ctx.i18n.t('core.errors.csrf') : 'Form expired')
       return ctx.response.status(403).redirect().back()
+    }
+    // Too many attempts: a page in the user's language, with Retry-After.
+    if (error instanceof limiterErrors.E_TOO_MANY_REQUESTS) {
+      const headers = error.getDefaultHeaders()
+      for (const [name, value] of Object.entries(headers)) ctx.response.header(name, value)
+      ctx.response.status(429)
+      if (ctx.request.accepts(['html', 'json']) === 'json') {
+        return ctx.response.send({ error: 'too_many_requests', retryAfter: headers['Retry-After'] })
+      }
+      return ctx.response.send(await ctx.view.render('pages/errors/status', { status: 429 }))
     }
     return super.handle(error, ctx)
   }
