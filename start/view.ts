@@ -4,11 +4,13 @@
 import edge from 'edge.js'
 import { DateTime } from 'luxon'
 import { navEntries } from '#core/services/navigation'
+import { chartGeometry } from '#core/services/chart_geometry'
 import { schoolTimeZone } from '#appliance/services/school_settings'
 import pkg from '../package.json' with { type: 'json' }
 
 edge.global('quadVersion', pkg.version)
 edge.global('navEntries', () => navEntries())
+edge.global('chartGeometry', chartGeometry)
 
 /** Formats a UTC time in the school's time zone, e.g. 2026-11-28 21:05:09. */
 edge.global(

@@ -4,6 +4,8 @@ import { addNavEntry } from '#core/services/navigation'
 
 const DashboardController = () => import('#core/controllers/dashboard_controller')
 const LocaleController = () => import('#core/controllers/locale_controller')
+const AuditEntriesController = () => import('#core/controllers/audit_entries_controller')
+const AuditExportsController = () => import('#core/controllers/audit_exports_controller')
 
 addNavEntry({
   label: 'core.nav.dashboard',
@@ -13,6 +15,26 @@ addNavEntry({
   order: 0,
 })
 
+addNavEntry({
+  label: 'audit.nav.title',
+  href: '/console/audit',
+  icon: 'audit',
+  permission: 'audit.read',
+  order: 90,
+})
+
 router.on('/').redirectToPath('/console')
 router.get('/lang/:locale', [LocaleController, 'update']).as('locale.update')
 router.get('/console', [DashboardController, 'show']).as('console').use(middleware.auth())
+
+router
+  .group(() => {
+    router.get('/', [AuditEntriesController, 'index']).as('audit.index')
+    router.get('/export.csv', [AuditExportsController, 'show']).as('audit.export')
+    router
+      .get('/:seq', [AuditEntriesController, 'show'])
+      .where('seq', /^\d{1,16}$/)
+      .as('audit.show')
+  })
+  .prefix('/console/audit')
+  .use(middleware.auth())

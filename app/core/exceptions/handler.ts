@@ -1,10 +1,12 @@
 import app from '@adonisjs/core/services/app'
 import { type HttpContext, ExceptionHandler } from '@adonisjs/core/http'
-import type { StatusPageRange, StatusPageRenderer } from '@adonisjs/core/types/http'
+import type { HttpError, StatusPageRange, StatusPageRenderer } from '@adonisjs/core/types/http'
 import { errors as shieldErrors } from '@adonisjs/shield'
 import { errors as limiterErrors } from '@adonisjs/limiter'
+import { errors as bouncerErrors } from '@adonisjs/bouncer'
 import { recordAudit } from '#core/services/audit'
 import { actorFrom } from '#core/http/actor'
+import { NEVER_FLASHED } from '#core/http/flash'
 
 export default class HttpExceptionHandler extends ExceptionHandler {
   protected debug = !app.inProduction && !app.inTest
@@ -32,6 +34,20 @@ export default class HttpExceptionHandler extends ExceptionHandler {
       ctx.session?.flash('error', ctx.i18n ? ctx.i18n.t('core.errors.csrf') : 'Form expired')
       return ctx.response.status(403).redirect().back()
     }
+    // A signed-in account asked for something its role does not grant: a 403
+    // page (never a redirect that looks like success), recorded for auditors.
+    if (error instanceof bouncerErrors.E_AUTHORIZATION_FAILURE) {
+      await recordAudit(actorFrom(ctx), {
+        action: 'security.forbidden',
+        outcome: 'denied',
+        meta: { method: ctx.request.method(), path: ctx.request.url() },
+      })
+      ctx.response.status(403)
+      if (ctx.request.accepts(['html', 'json']) === 'json') {
+        return ctx.response.send({ error: 'forbidden' })
+      }
+      return ctx.response.send(await ctx.view.render('pages/errors/status', { status: 403 }))
+    }
     // Too many attempts: a page in the user's language, with Retry-After.
     if (error instanceof limiterErrors.E_TOO_MANY_REQUESTS) {
       const headers = error.getDefaultHeaders()
@@ -43,6 +59,13 @@ export default class HttpExceptionHandler extends ExceptionHandler {
       return ctx.response.send(await ctx.view.render('pages/errors/status', { status: 429 }))
     }
     return super.handle(error, ctx)
+  }
+
+  async renderValidationErrorAsHTML(error: HttpError, ctx: HttpContext) {
+    if (!ctx.session) return super.renderValidationErrorAsHTML(error, ctx)
+    ctx.session.flashValidationErrors(error, false)
+    ctx.session.flashExcept(NEVER_FLASHED)
+    ctx.response.redirect('back', true)
   }
 
   async report(error: unknown, ctx: HttpContext) {

@@ -10,6 +10,7 @@ export const PERMISSIONS = [
   'jobs.manage',
   'system.read',
   'admins.manage',
+  'people.read',
 ] as const
 
 export type Permission = (typeof PERMISSIONS)[number]
