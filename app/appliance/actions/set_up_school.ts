@@ -18,17 +18,26 @@ export interface SetupInput {
   displayName: string
   email?: string | null
   password: string
-  /** The base32 TOTP secret shown to the admin, and a code they read back from their app. */
-  totpSecret: string
-  totpCode: string
+  /**
+   * The base32 TOTP secret shown to the admin, and a code they read back from
+   * their app. Without them (setup from the command line) the admin has no
+   * second factor yet and must enroll one at the first sign-in.
+   */
+  totpSecret?: string
+  totpCode?: string
+}
+
+interface ConfirmedFactor {
+  secret: string
+  step: number
 }
 
 export type SetupError = 'already_set_up' | 'totp_mismatch' | PasswordProblem
 
 /**
- * First-run setup: creates the school and its first super-admin with a
- * confirmed TOTP factor. Refuses to run once a school exists, whichever
- * process (wizard or command) gets there first.
+ * First-run setup: creates the school and its first super-admin, with a
+ * confirmed TOTP factor when the wizard supplies one. Refuses to run once a
+ * school exists, whichever process (wizard or command) gets there first.
  */
 export class SetUpSchool {
   async handle(
@@ -37,10 +46,14 @@ export class SetUpSchool {
   ): Promise<Result<{ school: School; admin: User }, SetupError>> {
     const problems = passwordProblems(input.password, input.username)
     if (problems.length > 0) return fail(problems[0], { problems })
-    const step = verifyTotp(input.totpSecret, input.totpCode)
-    if (step === null) return fail('totp_mismatch')
+    let factor: ConfirmedFactor | null = null
+    if (input.totpSecret !== undefined || input.totpCode !== undefined) {
+      const step = verifyTotp(input.totpSecret ?? '', input.totpCode ?? '')
+      if (step === null || !input.totpSecret) return fail('totp_mismatch')
+      factor = { secret: input.totpSecret, step }
+    }
 
-    const result = await this.create(input, step, actor).catch(async (error) => {
+    const result = await this.create(input, factor, actor).catch(async (error) => {
       // Two setups racing: the school row has the fixed id 1, so the loser's
       // insert fails; if a school now exists, that is the expected refusal.
       forgetSchool()
@@ -51,7 +64,7 @@ export class SetUpSchool {
     return result ? ok(result) : fail('already_set_up')
   }
 
-  private create(input: SetupInput, step: number, actor: AuditActor) {
+  private create(input: SetupInput, factor: ConfirmedFactor | null, actor: AuditActor) {
     return db.transaction(async (trx) => {
       const existing = await School.query({ client: trx }).first()
       if (existing) return null
@@ -72,9 +85,9 @@ export class SetUpSchool {
           email: input.email ?? null,
           password: input.password,
           role: 'super_admin',
-          totpSecret: encryption.encrypt(input.totpSecret),
-          totpConfirmedAt: DateTime.utc(),
-          totpLastStep: step,
+          totpSecret: factor ? encryption.encrypt(factor.secret) : null,
+          totpConfirmedAt: factor ? DateTime.utc() : null,
+          totpLastStep: factor?.step ?? null,
         },
         { client: trx }
       )
@@ -91,7 +104,12 @@ export class SetUpSchool {
               timeZone: school.timeZone,
               defaultLocale: school.defaultLocale,
             },
-            admin: { publicId: admin.publicId, username: admin.username, role: admin.role },
+            admin: {
+              publicId: admin.publicId,
+              username: admin.username,
+              role: admin.role,
+              secondFactor: factor ? 'confirmed' : 'enroll_at_first_sign_in',
+            },
           },
         },
         trx

@@ -4,6 +4,7 @@ import { SetUpSchool } from '#appliance/actions/set_up_school'
 import { setupValidator, TIME_ZONES } from '#appliance/validators/setup'
 import { isSetUp } from '#appliance/services/school_settings'
 import { actorFrom } from '#core/http/actor'
+import { NEVER_FLASHED } from '#core/http/flash'
 import { recordAudit } from '#core/services/audit'
 import { generateTotpSecret, totpUri } from '#core/services/totp'
 
@@ -46,7 +47,7 @@ export default class SetupController {
         session.flash('error', i18n.t('appliance.setup.already_done'))
         return response.redirect('/login')
       }
-      session.flashExcept(['password', 'passwordConfirmation', 'totpCode'])
+      session.flashExcept(NEVER_FLASHED)
       const field = result.error === 'totp_mismatch' ? 'totpCode' : 'password'
       session.flash('inputErrorsBag', {
         [field]: [i18n.t(`appliance.setup.errors.${result.error}`)],

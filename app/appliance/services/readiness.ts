@@ -10,7 +10,8 @@ export interface Check {
   detail?: string
 }
 
-async function databaseCheck(): Promise<Check> {
+/** The database answers a query. */
+export async function databaseCheck(): Promise<Check> {
   try {
     await db.rawQuery('SELECT 1')
     return { name: 'database', ok: true }
@@ -19,15 +20,22 @@ async function databaseCheck(): Promise<Check> {
   }
 }
 
-async function migrationsCheck(): Promise<Check> {
+/** Names of the migration files that have not run yet (all of them on an empty database). */
+export async function pendingMigrations(): Promise<string[]> {
+  const files = await readdir(app.migrationsPath())
+  const expected = files
+    .filter((file) => /\.(ts|js)$/.test(file) && !file.endsWith('.d.ts'))
+    .map((file) => parse(file).name)
+  if (!(await db.connection().schema.hasTable('adonis_schema'))) return expected
+  const rows = await db.from('adonis_schema').select('name')
+  const applied = new Set(rows.map((row) => parse(String(row.name)).name))
+  return expected.filter((name) => !applied.has(name))
+}
+
+/** Every migration file has run. */
+export async function migrationsCheck(): Promise<Check> {
   try {
-    const files = await readdir(app.migrationsPath())
-    const expected = files
-      .filter((file) => /\.(ts|js)$/.test(file) && !file.endsWith('.d.ts'))
-      .map((file) => parse(file).name)
-    const rows = await db.from('adonis_schema').select('name')
-    const applied = new Set(rows.map((row) => parse(String(row.name)).name))
-    const pending = expected.filter((name) => !applied.has(name))
+    const pending = await pendingMigrations()
     return pending.length === 0
       ? { name: 'migrations', ok: true }
       : { name: 'migrations', ok: false, detail: `${pending.length} pending` }
@@ -36,7 +44,8 @@ async function migrationsCheck(): Promise<Check> {
   }
 }
 
-async function storageCheck(): Promise<Check> {
+/** The storage root accepts a new file (disk full, read-only mount, wrong owner). */
+export async function storageCheck(): Promise<Check> {
   const probe = join(storagePath('tmp'), `.ready-${process.pid}`)
   try {
     await writeFile(probe, 'ok', { mode: 0o600 })

@@ -1,4 +1,12 @@
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync, renameSync } from 'node:fs'
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  renameSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs'
 import { randomBytes } from 'node:crypto'
 import { dirname, isAbsolute, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -13,6 +21,18 @@ const APP_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..')
 
 export const DIR_MODE = 0o700
 export const FILE_MODE = 0o600
+
+/**
+ * What this process created in the storage root. Every entrypoint prepares
+ * the folders and the app key while it boots, before a command runs, so
+ * storage:prepare reads here what the boot created.
+ */
+const createdHere: string[] = []
+
+/** Paths this process created in the storage root, in creation order. */
+export function createdByThisProcess(): readonly string[] {
+  return createdHere
+}
 
 /** Absolute path of the storage root (QUAD_STORAGE, default `<app>/storage`). */
 export function storageRoot(): string {
@@ -51,13 +71,17 @@ export const STORAGE_FOLDERS = ['db', 'keys', 'pki', 'uploads', 'backups', 'logs
 /** Creates the storage root and its folders with tight modes. */
 export function prepareStorageFolders(): string[] {
   const created: string[] = []
-  ensurePrivateDir(storageRoot())
-  for (const folder of STORAGE_FOLDERS) {
-    const path = storagePath(folder)
+  for (const path of [storageRoot(), ...STORAGE_FOLDERS.map((folder) => storagePath(folder))]) {
     if (!existsSync(path)) created.push(path)
     ensurePrivateDir(path)
   }
+  createdHere.push(...created)
   return created
+}
+
+/** Where the application key lives when APP_KEY is not set. */
+export function appKeyPath(): string {
+  return storagePath('keys', 'app.key')
 }
 
 /**
@@ -66,9 +90,22 @@ export function prepareStorageFolders(): string[] {
  */
 export function ensureAppKey(): string {
   if (process.env.APP_KEY) return process.env.APP_KEY
-  const path = storagePath('keys', 'app.key')
+  const path = appKeyPath()
   if (existsSync(path)) return readFileSync(path, 'utf8').trim()
   const key = randomBytes(32).toString('base64url')
   writePrivateFile(path, `${key}\n`)
+  createdHere.push(path)
   return key
+}
+
+/**
+ * Narrows an existing file to mode 0600 (a key restored from a backup or
+ * copied by hand may be readable by others). Returns true if it changed.
+ */
+export function tightenFileMode(path: string): boolean {
+  if (!existsSync(path)) return false
+  const mode = statSync(path).mode & 0o777
+  if (mode === FILE_MODE) return false
+  chmodSync(path, FILE_MODE)
+  return true
 }
