@@ -5,6 +5,7 @@ import { SignIn } from '#identity/actions/sign_in'
 import { VerifySecondFactor } from '#identity/actions/verify_second_factor'
 import { secondFactorValidator, signInValidator } from '#identity/validators/session'
 import { actorFrom } from '#core/http/actor'
+import { NEVER_FLASHED } from '#core/http/flash'
 import { recordAudit } from '#core/services/audit'
 import { generateTotpSecret, totpUri } from '#core/services/totp'
 import { currentSchool } from '#appliance/services/school_settings'
@@ -29,7 +30,7 @@ export default class SessionController {
     const { username, password } = await request.validateUsing(signInValidator)
     const result = await new SignIn().handle(username, password, actorFrom(ctx))
     if (!result.ok) {
-      session.flashExcept(['password'])
+      session.flashExcept(NEVER_FLASHED)
       session.flash('error', i18n.t(`identity.login.${result.error}`))
       return response.redirect('/login')
     }
