@@ -51,6 +51,19 @@ export function currentCertificateAuthority(): Omit<CaInfo, 'created'> | null {
 }
 
 /**
+ * An unsigned certificate for the key, valid from a minute ago (clock skew
+ * between the appliance and its clients) until notAfter.
+ */
+function newCertificate(publicKey: forge.pki.PublicKey, notAfter: Date) {
+  const cert = forge.pki.createCertificate()
+  cert.publicKey = publicKey
+  cert.serialNumber = serialNumber()
+  cert.validity.notBefore = new Date(Date.now() - 60_000)
+  cert.validity.notAfter = notAfter
+  return cert
+}
+
+/**
  * Creates the appliance CA unless it exists. Valid for 20 years. A short
  * random suffix in its name keeps the CAs of several appliances apart in a
  * browser's certificate list.
@@ -59,13 +72,9 @@ export function ensureCertificateAuthority(schoolName = 'Quad'): CaInfo {
   const existing = currentCertificateAuthority()
   if (existing) return { created: false, ...existing }
   const keys = rsaKeyPair()
-  const cert = forge.pki.createCertificate()
-  cert.publicKey = keys.publicKey
-  cert.serialNumber = serialNumber()
-  const now = new Date()
-  cert.validity.notBefore = new Date(now.getTime() - 60_000)
-  cert.validity.notAfter = new Date(now.getTime())
-  cert.validity.notAfter.setFullYear(now.getFullYear() + 20)
+  const notAfter = new Date()
+  notAfter.setFullYear(notAfter.getFullYear() + 20)
+  const cert = newCertificate(keys.publicKey, notAfter)
   const subject = [
     { name: 'commonName', value: `${schoolName} Appliance CA ${randomBytes(3).toString('hex')}` },
     { name: 'organizationName', value: 'Quad' },
@@ -147,12 +156,7 @@ export function createServerCertificate(requested: string[]): NewServerCertifica
   const hosts = [...new Set(requested.map(canonicalHost))]
   const ca = loadCa()
   const keys = rsaKeyPair()
-  const cert = forge.pki.createCertificate()
-  cert.publicKey = keys.publicKey
-  cert.serialNumber = serialNumber()
-  const now = new Date()
-  cert.validity.notBefore = new Date(now.getTime() - 60_000)
-  cert.validity.notAfter = new Date(now.getTime() + 825 * 86_400_000)
+  const cert = newCertificate(keys.publicKey, new Date(Date.now() + 825 * 86_400_000))
   cert.setSubject([{ name: 'commonName', value: hosts[0] }])
   cert.setIssuer(ca.cert.subject.attributes)
   cert.setExtensions([
