@@ -1,9 +1,20 @@
 import { DateTime } from 'luxon'
-import { BaseModel, beforeCreate, beforeSave, belongsTo, column } from '@adonisjs/lucid/orm'
-import type { BelongsTo } from '@adonisjs/lucid/types/relations'
+import {
+  BaseModel,
+  beforeCreate,
+  beforeSave,
+  belongsTo,
+  column,
+  hasMany,
+  manyToMany,
+} from '@adonisjs/lucid/orm'
+import type { BelongsTo, HasMany, ManyToMany } from '@adonisjs/lucid/types/relations'
 import { newPublicId } from '#core/services/ids'
 import { pinyinInitials } from '#identity/services/pinyin_initials'
 import OrgUnit from '#identity/models/org_unit'
+import Tag from '#identity/models/tag'
+import PersonChange from '#identity/models/person_change'
+import type { IdDocType } from '#identity/services/person_rules'
 
 export const IDENTITY_TYPES = [
   'undergraduate',
@@ -67,6 +78,37 @@ export default class Person extends BaseModel {
   @column()
   declare email: string | null
 
+  @column.date()
+  declare expectedGraduationDate: DateTime | null
+
+  /** AES-256-GCM ciphertext; read through `decryptPii('phone', …)` only. */
+  @column({ serializeAs: null })
+  declare phoneCiphertext: string | null
+
+  /** Blind index of the normalized phone number, for exact lookup. */
+  @column({ serializeAs: null })
+  declare phoneIndex: string | null
+
+  /** What the screen shows (138****5678). */
+  @column()
+  declare phoneMasked: string | null
+
+  @column()
+  declare idDocType: IdDocType | null
+
+  @column({ serializeAs: null })
+  declare idDocCiphertext: string | null
+
+  @column({ serializeAs: null })
+  declare idDocIndex: string | null
+
+  @column()
+  declare idDocMasked: string | null
+
+  /** Relative to the storage root's uploads/ folder; served through an authenticated route. */
+  @column({ serializeAs: null })
+  declare photoPath: string | null
+
   @column.dateTime({ autoCreate: true })
   declare createdAt: DateTime
 
@@ -75,6 +117,12 @@ export default class Person extends BaseModel {
 
   @belongsTo(() => OrgUnit)
   declare orgUnit: BelongsTo<typeof OrgUnit>
+
+  @manyToMany(() => Tag, { pivotTable: 'person_tags' })
+  declare tags: ManyToMany<typeof Tag>
+
+  @hasMany(() => PersonChange)
+  declare changes: HasMany<typeof PersonChange>
 
   @beforeCreate()
   static assignPublicId(person: Person) {

@@ -1,6 +1,8 @@
 import OrgUnit from '#identity/models/org_unit'
 import Person, { type IdentityType, type PersonStatus } from '#identity/models/person'
 import { subtreeIds } from '#identity/services/org_tree'
+import { checkPhone } from '#identity/services/person_rules'
+import { blindIndex } from '#identity/services/pii'
 
 export interface PeopleFilters {
   /** Part of the name, the start of the pinyin initials, or the start of the person number. */
@@ -16,6 +18,23 @@ export const PEOPLE_PER_PAGE = 50
 /** Escapes LIKE wildcards so that a search for "50%" means those characters. */
 function likeLiteral(value: string): string {
   return value.replace(/[\\%_]/g, (character) => `\\${character}`)
+}
+
+/**
+ * Blind indexes to look a search term up by, when it looks like a phone
+ * number or an ID document number: those are stored encrypted, so only an
+ * exact match can find them.
+ */
+export function piiLookups(term: string): { phoneIndex?: string; idDocIndex?: string } {
+  const lookups: { phoneIndex?: string; idDocIndex?: string } = {}
+  const phone = checkPhone(term)
+  if (phone.ok) lookups.phoneIndex = blindIndex('phone', phone.value)
+  const compact = term.replace(/[\s-]+/g, '').toUpperCase()
+  // Normalized as checkIdDocNumber stores it: no spaces or dashes, upper case.
+  if (/^[A-Z0-9]{5,20}$/.test(compact) && /\d/.test(compact)) {
+    lookups.idDocIndex = blindIndex('id_doc_number', compact)
+  }
+  return lookups
 }
 
 /**
@@ -37,6 +56,9 @@ export async function searchPeople(filters: PeopleFilters, page = 1, perPage = P
       if (/^[A-Za-z]+$/.test(term)) {
         match.orWhereRaw('name_pinyin_initials like ? escape ?', [`${term.toLowerCase()}%`, '\\'])
       }
+      const { phoneIndex, idDocIndex } = piiLookups(term)
+      if (phoneIndex) match.orWhere('phone_index', phoneIndex)
+      if (idDocIndex) match.orWhere('id_doc_index', idDocIndex)
     })
   }
   if (filters.identityType) query.where('identity_type', filters.identityType)
