@@ -11,6 +11,11 @@ export const PERMISSIONS = [
   'system.read',
   'admins.manage',
   'people.read',
+  'people.write',
+  'people.reveal_pii',
+  'org.write',
+  'audiences.read',
+  'audiences.write',
 ] as const
 
 export type Permission = (typeof PERMISSIONS)[number]
