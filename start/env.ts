@@ -40,6 +40,8 @@ export default await Env.create(new URL('../', import.meta.url), {
   QUAD_METRICS_TOKEN: Env.schema.secret.optional(),
   QUAD_LOGIN_RATE_LIMIT: Env.schema.number.optional(),
   QUAD_WORKER_CONCURRENCY: Env.schema.number.optional(),
+  QUAD_BACKUP_PASSPHRASE_FILE: Env.schema.string.optional(),
+  QUAD_BACKUP_KEY_FILE: Env.schema.string.optional(),
 
   DB_CONNECTION: Env.schema.enum.optional(['sqlite', 'pg'] as const),
   SQLITE_FILE: Env.schema.string.optional(),

@@ -4,6 +4,7 @@ import { throttle } from '#start/limiter'
 import { addNavEntry } from '#core/services/navigation'
 import { addGaugeSource } from '#appliance/services/operational_gauges'
 import { jobGauges } from '#appliance/services/jobs'
+import '#appliance/system_routes'
 
 const SetupController = () => import('#appliance/controllers/setup_controller')
 const HealthController = () => import('#appliance/controllers/health_controller')

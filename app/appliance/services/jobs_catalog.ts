@@ -7,7 +7,10 @@ import app from '@adonisjs/core/services/app'
  * all before it starts, so that it can run every job type and fire every
  * schedule; a module with jobs adds its file here.
  */
-const DEFINITION_FILES = [() => import('#appliance/services/jobs_maintenance')]
+const DEFINITION_FILES = [
+  () => import('#appliance/services/jobs_maintenance'),
+  () => import('#appliance/services/backup_schedule'),
+]
 
 /** Imports the definition files; call once before starting a worker. */
 export async function loadJobDefinitions() {
