@@ -12,7 +12,13 @@ new Ignitor(APP_ROOT, { importer })
       await import('#start/env')
     })
     app.listen('SIGTERM', () => app.terminate())
-    app.listenIf(app.managedByPm2, 'SIGINT', () => app.terminate())
+    // Under pm2 the IPC channel to pm2 keeps the process alive after the app
+    // has terminated, until pm2 kills it: let go of it once everything is closed.
+    app.listenIf(app.managedByPm2, 'SIGINT', () =>
+      app.terminate().finally(() => {
+        if (process.connected) process.disconnect()
+      })
+    )
   })
   .ace()
   .handle(process.argv.splice(2))
