@@ -292,12 +292,44 @@ test('refuses bad values with a message for each kind', async (t) => {
   })
 })
 
-test('refuses tags until a tag source exists, and never widens a stored audience', async (t) => {
-  t.deepEqual(await issuesOf({ tags: ['班干部'] }), { tags: ['按标签选人暂不可用。'] })
+test('selects people by tag, refuses unknown tags, and never widens without a tag source', async (t) => {
+  const { default: db } = await import('@adonisjs/lucid/services/db')
   const { resolveAudience } = await import('#identity/services/audience_resolver')
-  const { emptyAudienceRules } = await import('#identity/services/audience_rules')
-  const stored: AudienceRules = { ...emptyAudienceRules(), tags: ['班干部'] }
-  t.is(await resolveAudience(stored).count(), 0)
+  const { provideAudienceTags, emptyAudienceRules } =
+    await import('#identity/services/audience_rules')
+  const { registryTags } = await import('#identity/services/audience_tags')
+  const now = new Date().toISOString().slice(0, 19).replace('T', ' ')
+  const [cadre] = await db.table('tags').insert({ name: '班干部', created_at: now }).returning('id')
+  const [athlete] = await db
+    .table('tags')
+    .insert({ name: '运动员', created_at: now })
+    .returning('id')
+  const tagId = (row: unknown) => Number(typeof row === 'object' ? (row as { id: number }).id : row)
+  await db.table('person_tags').multiInsert([
+    { person_id: ids.get('U01'), tag_id: tagId(cadre) },
+    { person_id: ids.get('T01'), tag_id: tagId(athlete) },
+    { person_id: ids.get('U02'), tag_id: tagId(athlete) },
+  ])
+  try {
+    t.deepEqual(await members({ tags: ['班干部', '运动员'] }), ['T01', 'U01', 'U02'])
+    t.deepEqual(
+      await members({ tags: ['运动员'], identityTypes: ['undergraduate'] }),
+      ['U02'],
+      'tags AND the other kinds'
+    )
+    t.deepEqual(await issuesOf({ tags: ['不存在的标签'] }), {
+      tags: ['找不到标签：不存在的标签。'],
+    })
+
+    provideAudienceTags(null)
+    t.deepEqual(await issuesOf({ tags: ['班干部'] }), { tags: ['按标签选人暂不可用。'] })
+    const stored: AudienceRules = { ...emptyAudienceRules(), tags: ['班干部'] }
+    t.is(await resolveAudience(stored).count(), 0)
+  } finally {
+    provideAudienceTags(registryTags)
+    await db.from('person_tags').delete()
+    await db.from('tags').delete()
+  }
 })
 
 test('creating, changing and archiving an audience is audited with it', async (t) => {

@@ -19,6 +19,7 @@ import {
   type PersonStatus,
 } from '#identity/models/person'
 import { fail, ok, type Result } from '#core/services/result'
+import { registryTags } from '#identity/services/audience_tags'
 
 export const AUDIENCE_RULES_VERSION = 1
 
@@ -108,7 +109,7 @@ export interface AudienceTagSource {
   peopleWithAnyTag(tags: string[]): DatabaseQueryBuilderContract
 }
 
-let tagSource: AudienceTagSource | null = null
+let tagSource: AudienceTagSource | null = registryTags
 
 /** Makes the `tags` rule kind available (null withdraws it again). */
 export function provideAudienceTags(source: AudienceTagSource | null) {

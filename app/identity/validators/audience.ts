@@ -30,6 +30,7 @@ export interface AudienceFormValues {
   years: string
   year_from: string
   year_to: string
+  tags: string
   include: string
   exclude: string
 }
@@ -50,6 +51,7 @@ export const audienceEditorValidator = vine.create({
   years: vine.string().maxLength(2000).optional(),
   year_from: vine.string().trim().maxLength(8).optional(),
   year_to: vine.string().trim().maxLength(8).optional(),
+  tags: vine.string().maxLength(2000).optional(),
   include: vine.string().maxLength(LIST_TEXT_LIMIT).optional(),
   exclude: vine.string().maxLength(LIST_TEXT_LIMIT).optional(),
 })
@@ -92,6 +94,7 @@ export function formValuesFromRules(rules: AudienceRules): AudienceFormValues {
     years: years.join(', '),
     year_from: from === null ? '' : String(from),
     year_to: to === null ? '' : String(to),
+    tags: rules.tags.join(', '),
     include: rules.include.join('\n'),
     exclude: rules.exclude.join('\n'),
   }
@@ -125,6 +128,7 @@ export async function readAudienceEditor(raw: unknown): Promise<ReadEditor> {
     years: input?.years ?? '',
     year_from: input?.year_from ?? '',
     year_to: input?.year_to ?? '',
+    tags: input?.tags ?? '',
     include: input?.include ?? '',
     exclude: input?.exclude ?? '',
   }
@@ -138,6 +142,7 @@ export async function readAudienceEditor(raw: unknown): Promise<ReadEditor> {
       years: 'enrollmentYears',
       year_from: 'enrollmentYears',
       year_to: 'enrollmentYears',
+      tags: 'tags',
       include: 'include',
       exclude: 'exclude',
     }
@@ -172,6 +177,10 @@ export async function readAudienceEditor(raw: unknown): Promise<ReadEditor> {
             statuses: values.statuses,
             orgUnits: units.map((unit) => ({ unit, descendants: subtree.has(unit) })),
             enrollmentYears: { years: years ?? [], from: from ?? null, to: to ?? null },
+            tags: values.tags
+              .split(/[,，;；\s]+/)
+              .map((tag) => tag.trim())
+              .filter(Boolean),
             include: parsePersonNumbers(values.include),
             exclude: parsePersonNumbers(values.exclude),
           },
