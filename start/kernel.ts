@@ -28,4 +28,5 @@ export const middleware = router.named({
   guest: () => import('#core/middleware/guest_middleware'),
   auth: () => import('#core/middleware/auth_middleware'),
   localOrToken: () => import('#core/middleware/local_or_token_middleware'),
+  apiClient: () => import('#identity/api/api_client_middleware'),
 })

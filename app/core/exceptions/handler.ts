@@ -7,6 +7,7 @@ import { errors as bouncerErrors } from '@adonisjs/bouncer'
 import { recordAudit } from '#core/services/audit'
 import { actorFrom } from '#core/http/actor'
 import { NEVER_FLASHED } from '#core/http/flash'
+import { renderApiError } from '#core/http/api_errors'
 
 export default class HttpExceptionHandler extends ExceptionHandler {
   protected debug = !app.inProduction && !app.inTest
@@ -20,6 +21,8 @@ export default class HttpExceptionHandler extends ExceptionHandler {
   }
 
   async handle(error: unknown, ctx: HttpContext) {
+    // The integration API answers every failure in its own JSON shape.
+    if (ctx.request.url().startsWith('/api/')) return renderApiError(error, ctx)
     // A form posted without a valid CSRF token changes nothing. Record it,
     // because a forged cross-site post against an admin is worth knowing about.
     if (error instanceof shieldErrors.E_BAD_CSRF_TOKEN) {

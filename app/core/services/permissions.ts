@@ -16,6 +16,7 @@ export const PERMISSIONS = [
   'org.write',
   'audiences.read',
   'audiences.write',
+  'api_clients.manage',
 ] as const
 
 export type Permission = (typeof PERMISSIONS)[number]
