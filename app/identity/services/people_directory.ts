@@ -1,3 +1,4 @@
+import { ModelPaginator } from '@adonisjs/lucid/orm'
 import OrgUnit from '#identity/models/org_unit'
 import Person, { type IdentityType, type PersonStatus } from '#identity/models/person'
 import { subtreeIds } from '#identity/services/org_tree'
@@ -14,6 +15,13 @@ export interface PeopleFilters {
 }
 
 export const PEOPLE_PER_PAGE = 50
+
+/**
+ * Up to this many matches a page is read from the matching ids, found in one
+ * pass; above it, by walking the person number index until the page is full,
+ * which then ends after a few pages' worth of rows.
+ */
+const SPARSE_MATCHES = 2000
 
 /** Escapes LIKE wildcards so that a search for "50%" means those characters. */
 function likeLiteral(value: string): string {
@@ -44,7 +52,7 @@ export function piiLookups(term: string): { phoneIndex?: string; idDocIndex?: st
  * so neither depends on the database's case rules.
  */
 export async function searchPeople(filters: PeopleFilters, page = 1, perPage = PEOPLE_PER_PAGE) {
-  const query = Person.query().preload('orgUnit').orderBy('person_no').orderBy('id')
+  const query = Person.query().preload('orgUnit')
 
   const term = filters.q?.trim()
   if (term) {
@@ -68,5 +76,36 @@ export async function searchPeople(filters: PeopleFilters, page = 1, perPage = P
     if (unit) query.whereIn('org_unit_id', subtreeIds(unit))
     else query.whereRaw('1 = 0')
   }
-  return query.paginate(page, perPage)
+  // One pass finds the ids of a small result outright; only a large one
+  // needs the separate count and is then paged along the number index.
+  const probe = await query
+    .clone()
+    .select('id')
+    .limit(SPARSE_MATCHES + 1)
+    .pojo<{ id: number }>()
+  let total: number
+  let rows: Person[]
+  if (probe.length <= SPARSE_MATCHES) {
+    total = probe.length
+    // Ordering by an expression keeps the databases from walking the whole
+    // person number index for these few ids; the order is the same.
+    rows =
+      total === 0
+        ? []
+        : await Person.query()
+            .preload('orgUnit')
+            .whereIn(
+              'id',
+              probe.map((row) => row.id)
+            )
+            .orderByRaw("person_no || '' asc, id asc")
+            .forPage(page, perPage)
+  } else {
+    const counted = await query.clone().count('* as total').pojo<{ total: number | string }>()
+    total = Number(counted[0].total)
+    rows = await query.orderBy('person_no').orderBy('id').forPage(page, perPage)
+  }
+  const paginator = new ModelPaginator(total, perPage, page, ...rows)
+  paginator.namingStrategy = Person.namingStrategy
+  return paginator
 }
