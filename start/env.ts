@@ -39,6 +39,7 @@ export default await Env.create(new URL('../', import.meta.url), {
   QUAD_IDLE_TIMEOUT: Env.schema.string.optional(),
   QUAD_METRICS_TOKEN: Env.schema.secret.optional(),
   QUAD_LOGIN_RATE_LIMIT: Env.schema.number.optional(),
+  QUAD_API_RATE_LIMIT: Env.schema.number.optional(),
   QUAD_WORKER_CONCURRENCY: Env.schema.number.optional(),
   QUAD_BACKUP_PASSPHRASE_FILE: Env.schema.string.optional(),
   QUAD_BACKUP_KEY_FILE: Env.schema.string.optional(),

@@ -3,6 +3,8 @@ import { middleware } from '#start/kernel'
 import { throttle } from '#start/limiter'
 import { addNavEntry } from '#core/services/navigation'
 import '#identity/audience_routes'
+import '#identity/import_routes'
+import '#identity/api/routes'
 
 const SessionController = () => import('#identity/controllers/session_controller')
 const OrgController = () => import('#identity/controllers/org_controller')

@@ -10,6 +10,7 @@ import app from '@adonisjs/core/services/app'
 const DEFINITION_FILES = [
   () => import('#appliance/services/jobs_maintenance'),
   () => import('#appliance/services/backup_schedule'),
+  () => import('#identity/services/import_jobs'),
 ]
 
 /** Imports the definition files; call once before starting a worker. */
