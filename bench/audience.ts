@@ -7,22 +7,7 @@
  *
  *   npm run bench audience [-- --people 100000 --db sqlite|pg]
  */
-import { spawn } from 'node:child_process'
-
-function option(args: string[], name: string, fallback: string) {
-  const at = args.indexOf(`--${name}`)
-  return at >= 0 && args[at + 1] ? args[at + 1] : fallback
-}
-
-function runChild(args: string[], env: Record<string, string>) {
-  return new Promise<number | null>((resolve) => {
-    const child = spawn(process.execPath, args, {
-      env: { ...process.env, ...env },
-      stdio: ['ignore', 'inherit', 'inherit'],
-    })
-    child.on('close', resolve)
-  })
-}
+import { option, ranOnEachDatabase } from './support/cli.js'
 
 /** Median of `runs` timings in milliseconds, and the last result. */
 async function timed<T>(runs: number, work: () => Promise<T>) {
@@ -38,18 +23,7 @@ async function timed<T>(runs: number, work: () => Promise<T>) {
 }
 
 export default async function audienceBench(args: string[]) {
-  const dialect = option(args, 'db', '')
-  if (!dialect) {
-    // One child per database: the test boot helper reads TEST_DB when it loads.
-    for (const db of ['sqlite', 'pg']) {
-      const code = await runChild(
-        ['--import=@poppinss/ts-exec', 'bench/run.ts', 'audience', ...args, '--db', db],
-        { TEST_DB: db }
-      )
-      if (code !== 0) process.exitCode = 1
-    }
-    return
-  }
+  if (await ranOnEachDatabase('audience', args)) return
   const people = Number(option(args, 'people', '100000'))
 
   const { bootTestApp } = await import('../tests/helpers/app.js')

@@ -12,13 +12,9 @@ import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:f
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { option } from './support/cli.js'
 
 const APP_ROOT = fileURLToPath(new URL('../', import.meta.url))
-
-function option(args: string[], name: string, fallback: string) {
-  const at = args.indexOf(`--${name}`)
-  return at >= 0 && args[at + 1] ? args[at + 1] : fallback
-}
 
 function run(command: string, args: string[], env: Record<string, string | undefined>) {
   return new Promise<{ code: number | null; output: string; seconds: number }>((resolve) => {

@@ -8,26 +8,11 @@
  *
  *   npm run bench import [-- --people 50000 --db sqlite|pg]
  */
-import { spawn } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import ExcelJS from 'exceljs'
-
-function option(args: string[], name: string, fallback: string) {
-  const at = args.indexOf(`--${name}`)
-  return at >= 0 && args[at + 1] ? args[at + 1] : fallback
-}
-
-function runChild(args: string[], env: Record<string, string>) {
-  return new Promise<number | null>((resolve) => {
-    const child = spawn(process.execPath, args, {
-      env: { ...process.env, ...env },
-      stdio: ['ignore', 'inherit', 'inherit'],
-    })
-    child.on('close', resolve)
-  })
-}
+import { option, ranOnEachDatabase } from './support/cli.js'
 
 /** Peak resident memory of this process so far, in MB. */
 function peakRssMb(): number {
@@ -96,17 +81,7 @@ async function writeSheet(
 }
 
 export default async function importBench(args: string[]) {
-  const dialect = option(args, 'db', '')
-  if (!dialect) {
-    for (const db of ['sqlite', 'pg']) {
-      const code = await runChild(
-        ['--import=@poppinss/ts-exec', 'bench/run.ts', 'import', ...args, '--db', db],
-        { TEST_DB: db }
-      )
-      if (code !== 0) process.exitCode = 1
-    }
-    return
-  }
+  if (await ranOnEachDatabase('import', args)) return
   const people = Number(option(args, 'people', '50000'))
 
   const { bootTestApp } = await import('../tests/helpers/app.js')

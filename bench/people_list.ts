@@ -10,22 +10,7 @@
  * --explain prints the query plans (with timings on PostgreSQL) of the SQL
  * each search runs.
  */
-import { spawn } from 'node:child_process'
-
-function option(args: string[], name: string, fallback: string) {
-  const at = args.indexOf(`--${name}`)
-  return at >= 0 && args[at + 1] ? args[at + 1] : fallback
-}
-
-function runChild(args: string[], env: Record<string, string>) {
-  return new Promise<number | null>((resolve) => {
-    const child = spawn(process.execPath, args, {
-      env: { ...process.env, ...env },
-      stdio: ['ignore', 'inherit', 'inherit'],
-    })
-    child.on('close', resolve)
-  })
-}
+import { option, ranOnEachDatabase } from './support/cli.js'
 
 /** The value below which `share` of the sorted timings fall (nearest rank). */
 function percentile(sorted: number[], share: number) {
@@ -33,18 +18,7 @@ function percentile(sorted: number[], share: number) {
 }
 
 export default async function peopleListBench(args: string[]) {
-  const dialect = option(args, 'db', '')
-  if (!dialect) {
-    // One child per database: the test boot helper reads TEST_DB when it loads.
-    for (const db of ['sqlite', 'pg']) {
-      const code = await runChild(
-        ['--import=@poppinss/ts-exec', 'bench/run.ts', 'people_list', ...args, '--db', db],
-        { TEST_DB: db }
-      )
-      if (code !== 0) process.exitCode = 1
-    }
-    return
-  }
+  if (await ranOnEachDatabase('people_list', args)) return
   const total = Number(option(args, 'people', '100000'))
   const requests = Number(option(args, 'requests', '200'))
   const warmUp = Math.max(5, Math.round(requests / 10))
