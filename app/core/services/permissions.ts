@@ -17,6 +17,15 @@ export const PERMISSIONS = [
   'audiences.read',
   'audiences.write',
   'api_clients.manage',
+  'directory_sync.manage',
+  'cards.read',
+  'cards.write',
+  'card_types.manage',
+  'ledger.read',
+  'ledger.write',
+  'merchants.manage',
+  'finance.reports',
+  'apps.manage',
 ] as const
 
 export type Permission = (typeof PERMISSIONS)[number]
