@@ -1,9 +1,12 @@
+import db from '@adonisjs/lucid/services/db'
 import { ModelPaginator } from '@adonisjs/lucid/orm'
+import type { ModelQueryBuilderContract } from '@adonisjs/lucid/types/model'
 import OrgUnit from '#identity/models/org_unit'
 import Person, { type IdentityType, type PersonStatus } from '#identity/models/person'
 import { subtreeIds } from '#identity/services/org_tree'
 import { checkPhone } from '#identity/services/person_rules'
 import { blindIndex } from '#identity/services/pii'
+import type { OrgScope } from '#identity/services/org_scope'
 
 export interface PeopleFilters {
   /** Part of the name, the start of the pinyin initials, or the start of the person number. */
@@ -12,6 +15,12 @@ export interface PeopleFilters {
   status?: PersonStatus
   /** Public id of an org unit: its people and those of every unit below it. */
   unit?: string
+  /**
+   * The part of the tree the searching account may read (scopeFor(user,
+   * 'people.read')); people outside it are never found. Absent: the whole
+   * school, for callers that act for the school itself (the API, jobs).
+   */
+  scope?: OrgScope
 }
 
 export const PEOPLE_PER_PAGE = 50
@@ -46,6 +55,28 @@ export function piiLookups(term: string): { phoneIndex?: string; idDocIndex?: st
 }
 
 /**
+ * Narrows a people query to those whose org unit lies inside the scope. The
+ * whole school adds nothing; an empty scope finds nobody. Paths hold only
+ * digits and slashes, so the LIKE prefixes need no escaping.
+ */
+export function whereOrgUnitInScope(
+  query: ModelQueryBuilderContract<typeof Person>,
+  scope: OrgScope
+) {
+  if (scope.kind === 'all') return query
+  if (scope.paths.length === 0) return query.whereRaw('1 = 0')
+  return query.whereIn(
+    'org_unit_id',
+    db
+      .from('org_units')
+      .select('id')
+      .where((inside) => {
+        for (const path of scope.paths) inside.orWhere('path', 'like', `${path}%`)
+      })
+  )
+}
+
+/**
  * One page of the people registry matching the filters, ordered by person
  * number, each with its org unit. The same search works on SQLite and
  * PostgreSQL: person numbers are stored upper case and initials lower case,
@@ -76,6 +107,7 @@ export async function searchPeople(filters: PeopleFilters, page = 1, perPage = P
     if (unit) query.whereIn('org_unit_id', subtreeIds(unit))
     else query.whereRaw('1 = 0')
   }
+  if (filters.scope) whereOrgUnitInScope(query, filters.scope)
   // One pass finds the ids of a small result outright; only a large one
   // needs the separate count and is then paged along the number index.
   const probe = await query
