@@ -1,0 +1,39 @@
+import { createHash } from 'node:crypto'
+
+/** JSON with object keys sorted, so that key order never changes a hash. */
+export function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`
+  if (value && typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>)
+      .filter(([, inner]) => inner !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    return `{${entries.map(([key, inner]) => `${JSON.stringify(key)}:${canonicalJson(inner)}`).join(',')}}`
+  }
+  return JSON.stringify(value ?? null)
+}
+
+/** What makes two money requests "the same request". */
+export interface RequestFingerprint {
+  kind: string
+  /** [account id, amount] sorted by account id: the order a caller lists them in does not matter. */
+  postings: [number, number][]
+  memo: string | null
+  metadata: Record<string, unknown> | null
+  reversesTransferId: number | null
+  refersToTransferId: number | null
+}
+
+/**
+ * SHA-256 of the request's content. A retry under the same idempotency key
+ * must carry the same content; who sends it (another session, another
+ * worker) and when do not count.
+ */
+export function requestHash(fingerprint: RequestFingerprint): string {
+  return createHash('sha256').update(canonicalJson(fingerprint)).digest('hex')
+}
+
+/** Printable ASCII without spaces, up to 128 characters: terminal id + sequence, or a client key. */
+export const IDEMPOTENCY_KEY = /^[\x21-\x7E]{1,128}$/
+
+/** Kinds of transfer are snake_case names: top_up, payment, refund, reversal, subsidy_issue… */
+export const TRANSFER_KIND = /^[a-z][a-z0-9_]{0,31}$/
