@@ -80,17 +80,28 @@ export interface OpenOptions {
   /** Longest wait for a selector or a navigation (default 10 s: pages here answer in ms). */
   timeout?: number
   context?: BrowserContextOptions
+  /** Host names answered by a local server: { 'app.school.test': 'http://127.0.0.1:4567' }. */
+  hosts?: Record<string, string>
 }
 
 /**
  * Launches Chromium with a fresh profile and opens one page whose console
  * errors, uncaught exceptions and requests to other hosts are collected.
  */
+/** Chromium's resolver rules sending each name (port 80) to a local address and port. */
+function hostRules(hosts: Record<string, string> = {}): string[] {
+  const rules = Object.entries(hosts).map(([name, address]) => {
+    const { host } = new URL(address)
+    return `MAP ${name}:80 ${host}`
+  })
+  return rules.length > 0 ? [`--host-resolver-rules=${rules.join(', ')}`] : []
+}
+
 export async function openBrowser(baseUrl: string, options: OpenOptions = {}) {
   const { chromium } = await import('playwright-core')
   const browser = await chromium.launch({
     executablePath: CHROMIUM_PATH,
-    args: CHROMIUM_ARGS,
+    args: [...CHROMIUM_ARGS, ...hostRules(options.hosts)],
     headless: true,
   })
   const context = await browser.newContext({
