@@ -17,6 +17,33 @@ const quadConfig = {
 
   /** Bearer token that opens /metrics to hosts other than localhost. */
   metricsToken: env.get('QUAD_METRICS_TOKEN')?.release() ?? null,
+
+  /** The portal: how long a person's single sign-on session lasts (docs/portal.md). */
+  portal: {
+    /** Ends a session after this long without a request. */
+    idleTimeoutSeconds: string.seconds.parse(env.get('QUAD_PORTAL_IDLE_TIMEOUT', '30m')),
+    /** Ends a session this long after sign-in, whatever the activity. */
+    lifetimeSeconds: string.seconds.parse(env.get('QUAD_PORTAL_SESSION_LIFETIME', '12h')),
+    /** "Remember this device": the lifetime, and the idle timeout that goes with it. */
+    rememberedLifetimeSeconds: string.seconds.parse(env.get('QUAD_PORTAL_REMEMBER', '30d')),
+    rememberedIdleTimeoutSeconds: string.seconds.parse(
+      env.get('QUAD_PORTAL_REMEMBER_IDLE_TIMEOUT', '7d')
+    ),
+    /** Sign-in attempts per client address per minute (a campus NAT hides many phones). */
+    loginRateLimitPerMinute: Number(env.get('QUAD_PORTAL_LOGIN_RATE_LIMIT', '60')),
+  },
+
+  /**
+   * Outgoing e-mail. With an SMTP URL (smtp://user:pass@host:587) and APP_URL
+   * set, people can reset a forgotten portal password by e-mail.
+   */
+  mail: {
+    smtpUrl: env.get('QUAD_SMTP_URL') || null,
+    from: env.get('QUAD_MAIL_FROM') || null,
+  },
+
+  /** The address people reach the appliance at, for links in e-mails. */
+  appUrl: env.get('APP_URL') || null,
 }
 
 export default quadConfig

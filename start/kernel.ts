@@ -29,4 +29,5 @@ export const middleware = router.named({
   auth: () => import('#core/middleware/auth_middleware'),
   localOrToken: () => import('#core/middleware/local_or_token_middleware'),
   apiClient: () => import('#identity/api/api_client_middleware'),
+  portalAuth: () => import('#identity/middleware/portal_auth_middleware'),
 })

@@ -3,4 +3,9 @@
  */
 import '#core/routes'
 import '#identity/routes'
+import '#identity/directory_routes'
+import '#cards/routes'
+import '#ledger/routes'
+import '#identity/portal_routes'
+import '#app_center/routes'
 import '#appliance/routes'

@@ -5,6 +5,7 @@ import { addNavEntry } from '#core/services/navigation'
 import '#identity/audience_routes'
 import '#identity/import_routes'
 import '#identity/api/routes'
+import '#identity/admin_routes'
 
 const SessionController = () => import('#identity/controllers/session_controller')
 const OrgController = () => import('#identity/controllers/org_controller')

@@ -9,7 +9,10 @@ import School from '#appliance/models/school'
 import User from '#identity/models/user'
 import { forgetSchool } from '#appliance/services/school_settings'
 import { generateTotpSecret, totpNow } from '#core/services/totp'
-import type { Role } from '#core/services/permissions'
+import { isBuiltInRole, type BuiltInRole } from '#core/services/permissions'
+import Role from '#identity/models/role'
+import AdminGrant from '#identity/models/admin_grant'
+import OrgUnit from '#identity/models/org_unit'
 import type { TestClient } from './http.js'
 
 let counter = 0
@@ -39,16 +42,26 @@ export interface GivenAdmin {
   totpSecret: string
 }
 
-/** Given a console account with a confirmed TOTP factor. */
+/**
+ * Given a console account with a confirmed TOTP factor, holding `role` (a
+ * built-in role, or the key of a custom one) for the whole school, or only
+ * for the subtree under `scope.unit` (the unit or its code).
+ */
 export async function givenAdmin(
-  role: Role = 'super_admin',
-  attributes: Partial<User> = {}
+  role: BuiltInRole | (string & {}) = 'super_admin',
+  attributes: Partial<User> = {},
+  scope: { unit?: OrgUnit | string } = {}
 ): Promise<GivenAdmin> {
   counter += 1
   const username = attributes.username ?? `admin${counter}_${process.pid}`
   const password = 'Correct-horse-42-battery'
   const totpSecret = generateTotpSecret()
-  const user = await User.create({
+  const unit =
+    typeof scope.unit === 'string'
+      ? await OrgUnit.findByOrFail('code', scope.unit)
+      : (scope.unit ?? null)
+  const user = new User()
+  user.merge({
     username,
     displayName: `管理员${counter}`,
     password,
@@ -57,6 +70,15 @@ export async function givenAdmin(
     totpConfirmedAt: DateTime.utc(),
     ...attributes,
   })
+  // A built-in role for the whole school is granted by the model, as for
+  // every account created with a role name; anything else is granted here.
+  const grantedHere = unit !== null || !isBuiltInRole(role)
+  user.grantsGivenByCaller = grantedHere
+  await user.save()
+  if (grantedHere) {
+    const held = await Role.findByOrFail('key', role)
+    await AdminGrant.create({ userId: user.id, roleId: held.id, orgUnitId: unit?.id ?? null })
+  }
   return { user, username, password, totpSecret }
 }
 

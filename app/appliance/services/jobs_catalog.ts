@@ -11,6 +11,11 @@ const DEFINITION_FILES = [
   () => import('#appliance/services/jobs_maintenance'),
   () => import('#appliance/services/backup_schedule'),
   () => import('#identity/services/import_jobs'),
+  () => import('#identity/services/directory_jobs'),
+  () => import('#cards/services/card_jobs'),
+  () => import('#identity/services/portal_mail'),
+  () => import('#identity/services/portal_maintenance'),
+  () => import('#app_center/services/oidc_jobs'),
 ]
 
 /** Imports the definition files; call once before starting a worker. */

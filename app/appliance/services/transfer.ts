@@ -196,10 +196,18 @@ async function appliedMigrations(client: QueryClientContract): Promise<string[]>
   return rows.map((row: any) => String(row.name))
 }
 
-/** Tables holding rows beyond what a fresh migration leaves (the audit chain's zero head). */
+/**
+ * Tables whose rows a fresh migration seeds (built-in roles, default card
+ * types and upgrade rules, counters). They are replaced by the copy like
+ * every table, but rows in them alone do not make a target hold a school.
+ */
+const SEEDED_BY_MIGRATIONS = new Set(['roles', 'card_types', 'card_upgrade_rules', 'card_counters'])
+
+/** Tables holding rows beyond what a fresh migration leaves (the audit chain's zero head, seeds). */
 async function occupiedTables(client: QueryClientContract, tables: string[]) {
   const occupied: string[] = []
   for (const table of tables) {
+    if (SEEDED_BY_MIGRATIONS.has(table)) continue
     const query = client.from(table)
     if (table === 'audit_heads') query.where('seq', '>', 0)
     const row = await query.count('* as n').first()

@@ -4,7 +4,8 @@ import db from '@adonisjs/lucid/services/db'
 import type { TransactionClientContract } from '@adonisjs/lucid/types/database'
 import AuditEntry from '#core/models/audit_entry'
 
-export type ActorType = 'user' | 'system' | 'api' | 'terminal' | 'anonymous'
+/** `user` is a console account; `person` someone signed in to the portal. */
+export type ActorType = 'user' | 'person' | 'system' | 'api' | 'terminal' | 'anonymous'
 export type Outcome = 'success' | 'failure' | 'denied'
 
 /** Who did it and from where. Adapters build this; actions pass it along. */

@@ -7,6 +7,7 @@ import type { ActorType, Outcome } from '#core/services/audit'
 export const OUTCOMES = ['success', 'failure', 'denied'] as const satisfies readonly Outcome[]
 export const ACTOR_TYPES = [
   'user',
+  'person',
   'system',
   'api',
   'terminal',

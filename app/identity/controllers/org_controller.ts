@@ -9,7 +9,7 @@ import { RenameOrgUnit } from '#identity/actions/rename_org_unit'
 import { MoveOrgUnit } from '#identity/actions/move_org_unit'
 import { DisableOrgUnit } from '#identity/actions/disable_org_unit'
 import { EnableOrgUnit } from '#identity/actions/enable_org_unit'
-import { flattenOrgTree, loadOrgTree, orgUnitLineage } from '#identity/services/org_tree'
+import { loadOrgTree, orgUnitLineage } from '#identity/services/org_tree'
 import { presentChange } from '#identity/services/history_view'
 import {
   disableOrgUnitValidator,
@@ -19,6 +19,10 @@ import {
   renameOrgUnitValidator,
 } from '#identity/validators/org'
 import { withoutBlankFilters } from '#identity/validators/people'
+import { scopeFor } from '#identity/services/admin_access'
+import { orgTreeInScope, scopeIncludesPath } from '#identity/services/org_scope'
+import { unitsInScope } from '#identity/controllers/people_controller'
+import OrgUnitPolicy from '#identity/policies/org_unit_policy'
 
 /** The form field each refusal belongs to. */
 const ERROR_FIELDS: Record<string, string> = {
@@ -79,9 +83,10 @@ function unitOptions(units: OrgUnit[]) {
 
 export default class OrgController {
   /** The organization tree with the number of people in each unit and below it. */
-  async index({ view, bouncer }: HttpContext) {
+  async index({ view, bouncer, auth }: HttpContext) {
     await bouncer.authorize('permit', 'people.read')
-    const roots = await loadOrgTree()
+    const scope = await scopeFor(auth.getUserOrFail(), 'people.read')
+    const roots = orgTreeInScope(await loadOrgTree(), scope)
     return view.render('pages/identity/org/index', { roots })
   }
 
@@ -90,19 +95,35 @@ export default class OrgController {
     await ctx.bouncer.authorize('permit', 'people.read')
     const unit = await unitFromParams(ctx.params)
     if (!unit) return notFound(ctx)
+    const policy = ctx.bouncer.with(OrgUnitPolicy)
+    await policy.authorize('view', unit)
     const t = ctx.i18n.t.bind(ctx.i18n)
-    const all = flattenOrgTree(await loadOrgTree()).map((node) => node.unit)
+    const user = ctx.auth.getUserOrFail()
+    const readScope = await scopeFor(user, 'people.read')
+    const writable = await unitsInScope(await scopeFor(user, 'org.write'))
+    const lineage = await orgUnitLineage(unit)
     const history = await OrgUnitChange.query()
       .where('org_unit_id', unit.id)
       .orderBy('id', 'desc')
       .limit(200)
     return ctx.view.render('pages/identity/org/show', {
       unit,
-      lineage: await orgUnitLineage(unit),
-      children: all.filter((other) => other.parentId === unit.id),
-      // Units outside its own subtree that are enabled: where it may move.
+      lineage,
+      // Units above the account's part of the tree are named, not linked.
+      openable: lineage
+        .filter((node) => scopeIncludesPath(readScope, node.path))
+        .map((node) => node.publicId),
+      children: await OrgUnit.query()
+        .where('parent_id', unit.id)
+        .orderBy('sort_order')
+        .orderBy('id'),
+      may: {
+        change: await policy.allows('change', unit),
+        addChild: await policy.allows('createUnder', unit),
+      },
+      // Enabled units outside its own subtree, where the account may write: where it may move.
       moveOptions: unitOptions(
-        all.filter(
+        writable.filter(
           (other) =>
             !other.path.startsWith(unit.path) && !other.disabledAt && other.id !== unit.parentId
         )
@@ -114,11 +135,12 @@ export default class OrgController {
   /** The form for a new unit, under the parent named in ?parent=. */
   async create(ctx: HttpContext) {
     await ctx.bouncer.authorize('permit', 'org.write')
-    const all = flattenOrgTree(await loadOrgTree()).map((node) => node.unit)
+    const writable = await unitsInScope(await scopeFor(ctx.auth.getUserOrFail(), 'org.write'))
     const t = ctx.i18n.t.bind(ctx.i18n)
     return ctx.view.render('pages/identity/org/new', {
       parent: String(ctx.request.qs().parent ?? ''),
-      parentOptions: unitOptions(all.filter((unit) => !unit.disabledAt)),
+      parentOptions: unitOptions(writable.filter((unit) => !unit.disabledAt)),
+      topLevel: await ctx.bouncer.with(OrgUnitPolicy).allows('createUnder', null),
       kindOptions: ORG_UNIT_KINDS.map((value) => ({
         value,
         label: t(`identity.org.kinds.${value}`),
@@ -132,6 +154,11 @@ export default class OrgController {
     const back = `/console/org/new?parent=${encodeURIComponent(parent)}`
     const data = await validated(ctx, newOrgUnitValidator)
     if (!data) return ctx.response.redirect(back)
+    // An unknown parent is left to CreateOrgUnit, which answers it as a field error.
+    const parentUnit = data.parent ? await OrgUnit.findBy('public_id', data.parent) : null
+    if (parentUnit || !data.parent) {
+      await ctx.bouncer.with(OrgUnitPolicy).authorize('createUnder', parentUnit)
+    }
     const result = await new CreateOrgUnit().handle(
       {
         parent: data.parent ? { publicId: data.parent } : null,
@@ -151,6 +178,7 @@ export default class OrgController {
     await ctx.bouncer.authorize('permit', 'org.write')
     const unit = await unitFromParams(ctx.params)
     if (!unit) return notFound(ctx)
+    await ctx.bouncer.with(OrgUnitPolicy).authorize('change', unit)
     const back = `/console/org/${unit.publicId}`
     const data = await validated(ctx, renameOrgUnitValidator)
     if (!data) return ctx.response.redirect(back)
@@ -167,9 +195,14 @@ export default class OrgController {
     await ctx.bouncer.authorize('permit', 'org.write')
     const unit = await unitFromParams(ctx.params)
     if (!unit) return notFound(ctx)
+    const policy = ctx.bouncer.with(OrgUnitPolicy)
+    await policy.authorize('change', unit)
     const back = `/console/org/${unit.publicId}`
     const data = await validated(ctx, moveOrgUnitValidator)
     if (!data) return ctx.response.redirect(back)
+    // An unknown parent is left to MoveOrgUnit, which answers it as a field error.
+    const newParent = await OrgUnit.findBy('public_id', data.newParent)
+    if (newParent) await policy.authorize('moveUnder', unit, newParent)
     const result = await new MoveOrgUnit().handle(
       { unit: { id: unit.id }, newParent: { publicId: data.newParent } },
       actorFrom(ctx)
@@ -183,6 +216,7 @@ export default class OrgController {
     await ctx.bouncer.authorize('permit', 'org.write')
     const unit = await unitFromParams(ctx.params)
     if (!unit) return notFound(ctx)
+    await ctx.bouncer.with(OrgUnitPolicy).authorize('change', unit)
     const back = `/console/org/${unit.publicId}`
     const data = await validated(ctx, disableOrgUnitValidator)
     if (!data) return ctx.response.redirect(back)
@@ -203,6 +237,7 @@ export default class OrgController {
     await ctx.bouncer.authorize('permit', 'org.write')
     const unit = await unitFromParams(ctx.params)
     if (!unit) return notFound(ctx)
+    await ctx.bouncer.with(OrgUnitPolicy).authorize('change', unit)
     const back = `/console/org/${unit.publicId}`
     const result = await new EnableOrgUnit().handle({ id: unit.id }, actorFrom(ctx))
     if (!result.ok) return refuse(ctx, back, result.error)

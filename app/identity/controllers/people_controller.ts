@@ -4,6 +4,7 @@ import { pagerView } from '#core/http/pagination'
 import { actorFrom } from '#core/http/actor'
 import { NEVER_FLASHED } from '#core/http/flash'
 import Person, { GENDERS, IDENTITY_TYPES, PERSON_STATUSES } from '#identity/models/person'
+import OrgUnit from '#identity/models/org_unit'
 import PersonChange from '#identity/models/person_change'
 import { fieldErrorsOf, SavePerson, type PersonInput } from '#identity/actions/save_person'
 import { flattenOrgTree, loadOrgTree, orgUnitLineage } from '#identity/services/org_tree'
@@ -11,6 +12,9 @@ import { PEOPLE_PER_PAGE, searchPeople } from '#identity/services/people_directo
 import { ID_DOC_TYPES, splitTags } from '#identity/services/person_rules'
 import { STATUS_TRANSITIONS } from '#identity/services/person_status'
 import { presentChange } from '#identity/services/history_view'
+import { scopeFor } from '#identity/services/admin_access'
+import { orgTreeInScope, type OrgScope } from '#identity/services/org_scope'
+import PersonPolicy from '#identity/policies/person_policy'
 import {
   peopleFiltersValidator,
   personFormValidator,
@@ -35,9 +39,18 @@ export async function personFromParams(params: Record<string, unknown>) {
     .first()
 }
 
+/**
+ * The units inside the account's scope for a permission, in display order:
+ * the choices of a unit filter or a unit field.
+ */
+export async function unitsInScope(scope: OrgScope): Promise<OrgUnit[]> {
+  return flattenOrgTree(orgTreeInScope(await loadOrgTree(), scope)).map(({ unit }) => unit)
+}
+
 /** The data the person page needs, shared with the reveal answer. */
 export async function personPageData(ctx: HttpContext, person: Person) {
   const t = ctx.i18n.t.bind(ctx.i18n)
+  const policy = ctx.bouncer.with(PersonPolicy)
   const history = await PersonChange.query()
     .where('person_id', person.id)
     .orderBy('id', 'desc')
@@ -50,13 +63,18 @@ export async function personPageData(ctx: HttpContext, person: Person) {
       value,
       label: t(`identity.statuses.${value}`),
     })),
+    may: {
+      edit: await policy.allows('edit', person),
+      revealPii: await policy.allows('revealPii', person),
+    },
   }
 }
 
 export default class PeopleController {
   /** The people registry: search, filters and 50 people a page. */
-  async index({ request, response, view, bouncer, i18n, session }: HttpContext) {
+  async index({ request, response, view, bouncer, i18n, session, auth }: HttpContext) {
     await bouncer.authorize('permit', 'people.read')
+    const scope = await scopeFor(auth.getUserOrFail(), 'people.read')
     const [error, input] = await peopleFiltersValidator.tryValidate(
       withoutBlankFilters(request.qs())
     )
@@ -65,8 +83,12 @@ export default class PeopleController {
       return response.redirect('/console/people')
     }
     const { page = 1, type, ...rest } = input
-    const paginator = await searchPeople({ ...rest, identityType: type }, page, PEOPLE_PER_PAGE)
-    const units = flattenOrgTree(await loadOrgTree())
+    const paginator = await searchPeople(
+      { ...rest, identityType: type, scope },
+      page,
+      PEOPLE_PER_PAGE
+    )
+    const units = await unitsInScope(scope)
     const filters = { ...rest, type }
     return view.render('pages/identity/people/index', {
       people: paginator.all(),
@@ -80,7 +102,7 @@ export default class PeopleController {
         value,
         label: i18n.t(`identity.statuses.${value}`),
       })),
-      unitOptions: units.map(({ unit }) => ({
+      unitOptions: units.map((unit) => ({
         value: unit.publicId,
         label: `${'\u3000'.repeat(unit.depth)}${unit.name}`,
       })),
@@ -92,6 +114,7 @@ export default class PeopleController {
     await ctx.bouncer.authorize('permit', 'people.read')
     const person = await personFromParams(ctx.params)
     if (!person) return notFound(ctx)
+    await ctx.bouncer.with(PersonPolicy).authorize('view', person)
     return ctx.view.render('pages/identity/people/show', await personPageData(ctx, person))
   }
 
@@ -111,6 +134,7 @@ export default class PeopleController {
     await ctx.bouncer.authorize('permit', 'people.write')
     const person = await personFromParams(ctx.params)
     if (!person) return notFound(ctx)
+    await ctx.bouncer.with(PersonPolicy).authorize('edit', person)
     return ctx.view.render('pages/identity/people/form', await formOptions(ctx, person))
   }
 
@@ -118,6 +142,7 @@ export default class PeopleController {
     await ctx.bouncer.authorize('permit', 'people.write')
     const person = await personFromParams(ctx.params)
     if (!person) return notFound(ctx)
+    await ctx.bouncer.with(PersonPolicy).authorize('edit', person)
     return save(ctx, person)
   }
 }
@@ -127,11 +152,11 @@ async function notFound({ response, view }: HttpContext) {
   return view.render('pages/errors/status', { status: 404 })
 }
 
-async function formOptions({ i18n }: HttpContext, person: Person | null) {
+async function formOptions({ i18n, auth }: HttpContext, person: Person | null) {
   const t = i18n.t.bind(i18n)
-  const units = flattenOrgTree(await loadOrgTree()).filter(
-    ({ unit }) => !unit.disabledAt || unit.id === person?.orgUnitId
-  )
+  const scope = await scopeFor(auth.getUserOrFail(), 'people.write')
+  const inScope = await unitsInScope(scope)
+  const units = inScope.filter((unit) => !unit.disabledAt || unit.id === person?.orgUnitId)
   return {
     person,
     values: person
@@ -163,7 +188,7 @@ async function formOptions({ i18n }: HttpContext, person: Person | null) {
     ],
     unitOptions: [
       { value: '', label: t('identity.people.form.choose_unit') },
-      ...units.map(({ unit }) => ({
+      ...units.map((unit) => ({
         value: unit.publicId,
         label: `${'\u3000'.repeat(unit.depth)}${unit.name}`,
       })),
@@ -213,6 +238,10 @@ async function save(ctx: HttpContext, person: Person | null) {
     return backWithErrors(ctx, back, bag)
   }
   if (!data) throw error
+  // Someone is only put where the account may write; an unknown unit is
+  // left to SavePerson, which answers it as a field error.
+  const target = await OrgUnit.findBy('public_id', data.orgUnit)
+  if (target) await ctx.bouncer.with(PersonPolicy).authorize('placeIn', target)
 
   const input: PersonInput = {
     personNo: data.personNo,

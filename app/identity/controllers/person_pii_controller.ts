@@ -3,6 +3,7 @@ import { actorFrom } from '#core/http/actor'
 import { RevealPersonPii } from '#identity/actions/reveal_person_pii'
 import { revealValidator } from '#identity/validators/people'
 import { personFromParams, personPageData } from '#identity/controllers/people_controller'
+import PersonPolicy from '#identity/policies/person_policy'
 
 export default class PersonPiiController {
   /**
@@ -17,6 +18,7 @@ export default class PersonPiiController {
       response.status(404)
       return view.render('pages/errors/status', { status: 404 })
     }
+    await bouncer.with(PersonPolicy).authorize('revealPii', person)
     const { field } = await revealValidator.validate(request.only(['field']))
     const result = await new RevealPersonPii().handle(person.publicId, field, actorFrom(ctx))
     if (!result.ok) {

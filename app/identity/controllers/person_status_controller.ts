@@ -2,14 +2,19 @@ import type { HttpContext } from '@adonisjs/core/http'
 import { actorFrom } from '#core/http/actor'
 import { NEVER_FLASHED } from '#core/http/flash'
 import { ChangePersonStatus } from '#identity/actions/change_person_status'
-import { personParamsValidator, statusChangeValidator } from '#identity/validators/people'
+import { statusChangeValidator } from '#identity/validators/people'
+import { personFromParams } from '#identity/controllers/people_controller'
+import PersonPolicy from '#identity/policies/person_policy'
 
 export default class PersonStatusController {
   /** Changes a person's status; the reason is required and kept in the history. */
   async store(ctx: HttpContext) {
     const { request, response, session, bouncer, i18n, params } = ctx
     await bouncer.authorize('permit', 'people.write')
-    const { publicId } = await personParamsValidator.validate(params)
+    const person = await personFromParams(params)
+    if (!person) return response.notFound()
+    await bouncer.with(PersonPolicy).authorize('edit', person)
+    const publicId = person.publicId
     const back = `/console/people/${publicId}`
     const [error, data] = await statusChangeValidator.tryValidate(
       request.only(['status', 'reason']),

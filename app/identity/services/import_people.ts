@@ -3,14 +3,27 @@ import type { TransactionClientContract } from '@adonisjs/lucid/types/database'
 import { recordAudit, type AuditActor } from '#core/services/audit'
 import { fail, ok, type Result } from '#core/services/result'
 import { GENDERS, IDENTITY_TYPES, PERSON_STATUSES } from '#identity/models/person'
-import {
-  SavePerson,
-  fieldErrorsOf,
-  type PersonInput,
-  type PersonField,
-} from '#identity/actions/save_person'
+import { SavePeople, type PersonInput, type PersonField } from '#identity/actions/save_person'
 import { ID_DOC_TYPES, splitTags } from '#identity/services/person_rules'
-import type { Sheet } from '#identity/services/spreadsheet'
+import type { OrgScope } from '#identity/services/org_scope'
+import { sheetRowCount, sheetRows, type SheetSource } from '#identity/services/spreadsheet'
+import {
+  headerOf,
+  ImportRefused,
+  mapColumnsOf,
+  type ColumnMapping,
+  type ImportColumn,
+  type ImportReport,
+  type MappingProblem,
+} from '#identity/services/import_columns'
+
+export type {
+  ColumnMapping,
+  ImportCounts,
+  ImportReport,
+  MappingProblem,
+  RowError,
+} from '#identity/services/import_columns'
 
 /**
  * The people spreadsheet: which header means which field, how a row becomes
@@ -22,13 +35,9 @@ import type { Sheet } from '#identity/services/spreadsheet'
  * file is cheap because the import is an upsert keyed by person number.
  */
 
-/** A column of the people spreadsheet. `headers[0]` is the Chinese and `headers[1]` the English header of the template. */
-export interface PeopleColumn {
-  key: string
+/** A column of the people spreadsheet and the SavePerson field it fills. */
+export interface PeopleColumn extends ImportColumn {
   field: PersonField
-  headers: [string, string, ...string[]]
-  /** The file must have this column. */
-  required?: boolean
 }
 
 export const PEOPLE_COLUMNS: PeopleColumn[] = [
@@ -83,51 +92,12 @@ export const PEOPLE_COLUMNS: PeopleColumn[] = [
   },
 ]
 
-/** Header text reduced to what matters: case, spaces, underscores and a "required" star do not. */
-function headerKey(text: string): string {
-  return text
-    .toLowerCase()
-    .replace(/[（(][^）)]*[）)]/g, '')
-    .replace(/[\s_\-*＊:：]+/g, '')
-}
-
-const BY_HEADER = new Map<string, PeopleColumn>()
-for (const column of PEOPLE_COLUMNS)
-  for (const header of column.headers) BY_HEADER.set(headerKey(header), column)
-
-/** For each header of the file, the column it was recognised as (index → column key), or null. */
-export type ColumnMapping = (string | null)[]
-
-export interface MappingProblem {
-  unknown: string[]
-  missing: string[]
-  duplicated: string[]
-}
-
 /** Recognises the file's headers; `overrides` (header index → column key or '' to ignore) wins. */
 export function mapColumns(
   headers: string[],
   overrides: Record<number, string> = {}
 ): { mapping: ColumnMapping; problem: MappingProblem | null } {
-  const mapping: ColumnMapping = headers.map((header, index) => {
-    if (index in overrides) return overrides[index] || null
-    return BY_HEADER.get(headerKey(header))?.key ?? null
-  })
-  const unknown = headers.filter(
-    (header, index) => header !== '' && mapping[index] === null && !(index in overrides)
-  )
-  const seen = new Set<string>()
-  const duplicated: string[] = []
-  for (const key of mapping) {
-    if (key === null) continue
-    if (seen.has(key)) duplicated.push(key)
-    seen.add(key)
-  }
-  const missing = PEOPLE_COLUMNS.filter((column) => column.required && !seen.has(column.key)).map(
-    (column) => column.key
-  )
-  const problem = missing.length || duplicated.length ? { unknown, missing, duplicated } : null
-  return { mapping, problem }
+  return mapColumnsOf(PEOPLE_COLUMNS, headers, overrides)
 }
 
 /** Chinese and English labels of each enum value, used to read cells written in either language. */
@@ -229,112 +199,114 @@ export function rowInput(
   return input
 }
 
-/** One refused cell: the Excel row number, the user's header text and a code (with parameters). */
-export interface RowError {
-  line: number
-  column: string
-  code: string
-  params?: Record<string, string | number>
-}
-
-export interface ImportCounts {
-  total: number
-  created: number
-  updated: number
-  unchanged: number
-}
-
-export interface ImportReport extends ImportCounts {
-  errors: RowError[]
-}
-
 export interface ImportOptions {
   labels: ValueLabels
   /** Header index → column key chosen by the user ('' ignores the column). */
   overrides?: Record<number, string>
-  /** Called every few hundred rows with the number of rows done. */
+  /** Where the importing account may act; rows outside it are refused. Default: the whole school. */
+  scope?: OrgScope
+  /** Called after every batch of rows with the number of rows done. */
   onProgress?: (done: number, total: number) => void | Promise<void>
 }
 
-class ImportRefused extends Error {}
-
-/** Rows per savepoint, and how often progress is reported. */
-const CHUNK_ROWS = 500
+/**
+ * Rows judged, and written, together; also how often progress is reported.
+ * Larger batches save few round trips but keep more objects alive across
+ * each batch's queries, which then outlive the JavaScript engine's young
+ * generation: measured on 50,000 rows, 400 per batch peaked some 150 MB
+ * higher than 200, for 15% less time.
+ */
+const BATCH_ROWS = 200
 
 /**
- * Runs every row through SavePerson inside `trx` and reports every refused
- * cell, duplicates of a person number within the file included.
+ * Runs every row through SavePeople inside `trx`, a batch at a time, and
+ * reports every refused cell, duplicates of a person number within the file
+ * included. Rows are written only while `write` holds and no row has been
+ * refused: after the first refusal the import is lost anyway, and the
+ * remaining rows are only judged, so that the report still lists them all.
+ * Judging never depends on earlier rows being written (a person number
+ * seen twice is refused before it reaches SavePeople), so a dry run, which
+ * writes nothing, reports exactly what the import would.
  */
 async function runRows(
   trx: TransactionClientContract,
-  sheet: Sheet,
+  source: SheetSource,
   mapping: ColumnMapping,
   actor: AuditActor,
-  options: ImportOptions
+  options: ImportOptions,
+  write: boolean
 ): Promise<ImportReport> {
   const report: ImportReport = {
-    total: sheet.rows.length,
+    total: sheetRowCount(source),
     created: 0,
     updated: 0,
     unchanged: 0,
     errors: [],
   }
-  const headerOf = (field: PersonField) => {
-    const key = PEOPLE_COLUMNS.find((column) => column.field === field)?.key
-    const at = key ? mapping.indexOf(key) : -1
-    return at >= 0 ? sheet.headers[at] : (key ?? field)
-  }
+  const columnOf = new Map<PersonField, string>()
+  for (const column of PEOPLE_COLUMNS)
+    columnOf.set(column.field, headerOf(source.headers, mapping, column.key))
   const firstLine = new Map<string, number>()
-  const save = new SavePerson()
+  const save = new SavePeople(trx, actor, { scope: options.scope })
+  let batch: { line: number; input: PersonInput }[] = []
   let done = 0
-  // Each model saved in a transaction stays referenced by it until it ends.
-  // Rows go through savepoints of CHUNK_ROWS rows, released as they finish,
-  // so memory stays flat; the outer transaction still decides all or none.
-  let chunk: TransactionClientContract | null = null
-  for (const row of sheet.rows) {
-    if (chunk === null) chunk = await trx.transaction()
+
+  const flush = async () => {
+    const outcomes = await save.upsert(
+      batch.map((row) => row.input),
+      { write: write && report.errors.length === 0 }
+    )
+    outcomes.forEach((outcome, at) => {
+      if (outcome.ok) {
+        if (outcome.created) report.created++
+        else if (outcome.changed.length) report.updated++
+        else report.unchanged++
+      } else {
+        for (const error of outcome.errors)
+          report.errors.push({
+            line: batch[at].line,
+            column: columnOf.get(error.field) ?? error.field,
+            code: error.code,
+          })
+      }
+    })
+    done += batch.length
+    batch = []
+    if (options.onProgress) await options.onProgress(done, report.total)
+  }
+
+  for await (const row of sheetRows(source)) {
     const input = rowInput(row.cells, mapping, options.labels)
     const number = input.personNo?.trim().toUpperCase()
     const earlier = number ? firstLine.get(number) : undefined
     if (number && earlier !== undefined) {
       report.errors.push({
         line: row.line,
-        column: headerOf('personNo'),
+        column: columnOf.get('personNo')!,
         code: 'duplicate_in_file',
         params: { line: earlier },
       })
-    } else {
-      if (number) firstLine.set(number, row.line)
-      const result = await save.handle(input, { mode: 'upsert' }, actor, chunk)
-      if (result.ok) {
-        if (result.value.created) report.created++
-        else if (result.value.changed.length) report.updated++
-        else report.unchanged++
-      } else {
-        for (const error of fieldErrorsOf(result))
-          report.errors.push({ line: row.line, column: headerOf(error.field), code: error.code })
-      }
+      done++
+      continue
     }
-    done++
-    if (done % CHUNK_ROWS === 0) {
-      await chunk.commit()
-      chunk = null
-      if (options.onProgress) await options.onProgress(done, report.total)
-    }
+    if (number) firstLine.set(number, row.line)
+    batch.push({ line: row.line, input })
+    if (batch.length >= BATCH_ROWS) await flush()
   }
-  if (chunk) await chunk.commit()
-  if (options.onProgress) await options.onProgress(done, report.total)
+  if (batch.length) await flush()
+  report.errors.sort((one, other) => one.line - other.line)
   return report
 }
 
 export type ImportError = 'columns'
 
 /**
- * Checks every row as the import would, and writes nothing: the rows are
- * saved inside a transaction that is always rolled back.
+ * Checks every row as the import would, and writes nothing. The rows are
+ * read inside a transaction that is rolled back, so that they are all
+ * judged against one state of the registry.
  */
 export async function dryRunPeopleImport(
-  sheet: Sheet,
+  sheet: SheetSource,
   actor: AuditActor,
   options: ImportOptions
 ): Promise<Result<ImportReport, ImportError>> {
@@ -342,7 +314,7 @@ export async function dryRunPeopleImport(
   if (problem) return fail('columns', { ...problem })
   const trx = await db.transaction()
   try {
-    return ok(await runRows(trx, sheet, mapping, actor, options))
+    return ok(await runRows(trx, sheet, mapping, actor, options, false))
   } finally {
     await trx.rollback()
   }
@@ -352,10 +324,11 @@ export async function dryRunPeopleImport(
  * Imports the sheet in one transaction: every row or, if any is refused,
  * none (the report then lists why). Upserts by person number, so that the
  * same file imported twice changes nothing the second time. One summary
- * audit entry records the import; SavePerson records each changed person.
+ * audit entry records the import; each changed person has its own entry
+ * and history entry, as when saved one by one.
  */
 export async function applyPeopleImport(
-  sheet: Sheet,
+  sheet: SheetSource,
   actor: AuditActor,
   options: ImportOptions & { fileName?: string }
 ): Promise<Result<ImportReport, ImportError | 'rows_invalid'>> {
@@ -364,7 +337,7 @@ export async function applyPeopleImport(
   let report: ImportReport | undefined
   try {
     await db.transaction(async (trx) => {
-      report = await runRows(trx, sheet, mapping, actor, options)
+      report = await runRows(trx, sheet, mapping, actor, options, true)
       if (report.errors.length) throw new ImportRefused()
       await recordAudit(
         actor,

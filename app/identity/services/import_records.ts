@@ -1,4 +1,4 @@
-import { readFile, rm, writeFile } from 'node:fs/promises'
+import { readdir, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import { basename, join } from 'node:path'
 import db from '@adonisjs/lucid/services/db'
 import type { TransactionClientContract } from '@adonisjs/lucid/types/database'
@@ -7,12 +7,18 @@ import { newPublicId } from '#core/services/ids'
 import type { AuditActor } from '#core/services/audit'
 import { dbTime, readTime } from '#appliance/services/jobs'
 import { ensurePrivateDir, storagePath } from '#appliance/services/storage_root'
-import type { ImportReport, RowError } from '#identity/services/import_people'
+import type { ImportReport, RowError } from '#identity/services/import_columns'
+import type { OrgScope } from '#identity/services/org_scope'
 
 /**
  * The `imports` table: what the console shows of an import, from its dry
  * run to the end of its job, and where its uploaded file lies meanwhile.
  */
+
+/** What a spreadsheet imports: people, or the units of the organization tree. */
+export type ImportKind = 'people' | 'org_units'
+
+export const IMPORT_KINDS: readonly ImportKind[] = ['people', 'org_units']
 
 export type ImportStatus =
   'unmapped' | 'checking' | 'checked' | 'refused' | 'queued' | 'running' | 'succeeded' | 'failed'
@@ -23,7 +29,7 @@ export const MAX_KEPT_ERRORS = 1000
 export interface ImportRecord {
   id: number
   publicId: string
-  kind: 'people'
+  kind: ImportKind
   status: ImportStatus
   fileName: string
   format: string
@@ -40,6 +46,8 @@ export interface ImportRecord {
   /** Header index → column key chosen by the user ('' ignores the column). */
   mapping: Record<number, string> | null
   actor: AuditActor
+  /** The part of the tree the import may touch; null for the whole school. */
+  scope: OrgScope | null
   locale: string
   createdAt: DateTime
   finishedAt: DateTime | null
@@ -73,6 +81,7 @@ function toRecord(row: any): ImportRecord {
     problem: report.problem,
     mapping: row.mapping ? JSON.parse(row.mapping) : null,
     actor: JSON.parse(row.actor),
+    scope: row.scope ? JSON.parse(row.scope) : null,
     locale: row.locale,
     createdAt: readTime(row.created_at)!,
     finishedAt: readTime(row.finished_at),
@@ -111,6 +120,8 @@ function storedReport(report: Partial<ImportReport> | null, problem: ImportRecor
 /** Records a checked (or refused) upload and returns its public id. */
 export async function createImportRecord(
   data: {
+    kind: ImportKind
+    scope?: OrgScope | null
     status: 'checking' | 'unmapped' | 'refused'
     fileName: string
     format: string
@@ -127,7 +138,7 @@ export async function createImportRecord(
   const publicId = newPublicId()
   await client.table('imports').insert({
     public_id: publicId,
-    kind: 'people',
+    kind: data.kind,
     status: data.status,
     file_name: data.fileName.slice(0, 255),
     format: data.format,
@@ -136,6 +147,7 @@ export async function createImportRecord(
     done_rows: 0,
     report: storedReport(null, data.problem),
     actor: JSON.stringify(data.actor),
+    scope: data.scope && data.scope.kind !== 'all' ? JSON.stringify(data.scope) : null,
     locale: data.locale,
     created_at: now,
     updated_at: now,
@@ -253,4 +265,59 @@ export async function recordProgress(
     .from('imports')
     .where('id', id)
     .update({ done_rows: doneRows, updated_at: dbTime(new Date(), client) })
+}
+
+/** How long an upload may wait for its column mapping or its confirmation. */
+export const ABANDONED_AFTER_MS = 24 * 60 * 60 * 1000
+
+/** Imports that wait for the user; past ABANDONED_AFTER_MS nobody is coming back for them. */
+const WAITING: ImportStatus[] = ['unmapped', 'checking', 'checked']
+
+/**
+ * Deletes imports that were uploaded but never confirmed (still waiting for
+ * a column mapping or a confirmation, or stuck in a dry run whose job gave
+ * up) once untouched for 24 hours, with their uploaded files; then any file
+ * in the uploads folder that no import refers to and that is as old (left
+ * behind by a process that stopped between copying and recording). Imports
+ * that ran keep their row, which is the record of what was imported.
+ */
+export async function pruneAbandonedImports(
+  now = new Date()
+): Promise<{ imports: number; files: number }> {
+  const client = db.connection()
+  const cutoff = new Date(now.getTime() - ABANDONED_AFTER_MS)
+  const abandoned = await client
+    .from('imports')
+    .whereIn('status', WAITING)
+    .where('updated_at', '<', dbTime(cutoff, client))
+    .select('id', 'public_id', 'stored_path')
+  let imports = 0
+  let files = 0
+  for (const row of abandoned) {
+    const deleted = await client
+      .from('imports')
+      .where('id', row.id)
+      .whereIn('status', WAITING)
+      .delete()
+    if (Number(deleted) === 0) continue
+    imports++
+    if (row.stored_path) {
+      await removeUpload(row.stored_path)
+      files++
+    }
+    await removeProgress(row.public_id)
+  }
+
+  const kept = await client.from('imports').whereNotNull('stored_path').select('stored_path')
+  const referenced = new Set(kept.map((row) => basename(row.stored_path)))
+  const folder = uploadsFolder()
+  for (const name of await readdir(folder)) {
+    if (referenced.has(name)) continue
+    const path = join(folder, name)
+    const info = await stat(path).catch(() => null)
+    if (!info?.isFile() || info.mtimeMs >= cutoff.getTime()) continue
+    await rm(path, { force: true })
+    files++
+  }
+  return { imports, files }
 }

@@ -1,11 +1,7 @@
 import { fail, ok, type Result } from '#core/services/result'
-import { readSpreadsheet } from '#identity/services/spreadsheet'
-import {
-  applyPeopleImport,
-  dryRunPeopleImport,
-  type ImportReport,
-} from '#identity/services/import_people'
-import { valueLabels } from '#identity/services/export_people'
+import { openSpreadsheet } from '#identity/services/spreadsheet'
+import type { ImportReport } from '#identity/services/import_columns'
+import { importKind } from '#identity/services/import_kinds'
 import {
   findImportRecord,
   moveImport,
@@ -16,21 +12,21 @@ import {
 } from '#identity/services/import_records'
 
 /**
- * Runs the dry run of an uploaded file: "checked" when every row passed
- * (the upload waits for the confirmation), "refused" with the row errors
- * otherwise (the upload is deleted). Nothing is written to the registry.
+ * Runs the dry run of an uploaded file, whatever it imports: "checked" when
+ * every row passed (the upload waits for the confirmation), "refused" with
+ * the row errors otherwise (the upload is deleted). Nothing is written.
  */
-export async function checkUploadedPeople(
+export async function checkUploadedImport(
   publicId: string
 ): Promise<Result<'checked' | 'refused', 'not_found' | 'not_checking'>> {
   const record = await findImportRecord(publicId)
   if (!record) return fail('not_found')
   if (record.status !== 'checking' || !record.storedPath) return fail('not_checking')
-  const sheet = await readSpreadsheet(uploadPath(record.storedPath))
+  const sheet = await openSpreadsheet(uploadPath(record.storedPath))
   const result = sheet.ok
-    ? await dryRunPeopleImport(sheet.value, record.actor, {
-        labels: valueLabels(),
+    ? await importKind(record.kind).dryRun(sheet.value, record.actor, {
         overrides: record.mapping ?? undefined,
+        scope: record.scope ?? undefined,
         onProgress: (done) => recordProgress(record.id, record.publicId, done),
       })
     : null
@@ -52,7 +48,7 @@ export async function checkUploadedPeople(
  * became invalid since the dry run (someone changed the registry
  * meanwhile) refuse the import, with the row errors shown as in a dry run.
  */
-export async function runPeopleImport(
+export async function runImport(
   publicId: string
 ): Promise<Result<'succeeded' | 'refused', 'not_found' | 'not_queued'>> {
   const record = await findImportRecord(publicId)
@@ -63,15 +59,15 @@ export async function runPeopleImport(
     await moveImport(record.id, ['running'], 'failed', { finished: true })
     return fail('not_queued')
   }
-  const sheet = await readSpreadsheet(uploadPath(record.storedPath))
+  const sheet = await openSpreadsheet(uploadPath(record.storedPath))
   if (!sheet.ok) {
     await moveImport(record.id, ['running'], 'failed', { finished: true })
     await removeUpload(record.storedPath)
     return ok('refused')
   }
-  const result = await applyPeopleImport(sheet.value, record.actor, {
-    labels: valueLabels(),
+  const result = await importKind(record.kind).apply(sheet.value, record.actor, {
     overrides: record.mapping ?? undefined,
+    scope: record.scope ?? undefined,
     fileName: record.fileName,
     onProgress: (done) => recordProgress(record.id, record.publicId, done),
   })

@@ -1,5 +1,5 @@
 import { createCipheriv, createDecipheriv, createHash, createHmac, randomBytes } from 'node:crypto'
-import { existsSync, readFileSync } from 'node:fs'
+import { existsSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs'
 import { storagePath, writePrivateFile } from '#appliance/services/storage_root'
 
 /**
@@ -12,8 +12,14 @@ import { storagePath, writePrivateFile } from '#appliance/services/storage_root'
  *   exact phone or ID number can be found without decrypting every row.
  *
  * A ciphertext names the key that made it ("pii1.<keyId>.<iv>.<tag>.<data>"),
- * so keys can rotate later: new writes use the current key and old rows stay
- * readable while a re-encryption runs.
+ * so keys can rotate (`node ace pii:rotate-key`): the rotation keeps the
+ * previous key as keys/pii-<keyId>.key, new writes use the new key, rows
+ * written under the old one stay readable while they are re-encrypted, and
+ * the old file is deleted once no row uses it.
+ *
+ * Every process re-reads a key file within a second of it changing, so a
+ * rotation run from the command line reaches the web and worker processes
+ * without a restart.
  */
 
 export type PiiField = 'phone' | 'id_doc_number'
@@ -23,30 +29,98 @@ interface LoadedKey {
   key: Buffer
 }
 
+interface CachedKey extends LoadedKey {
+  /** Inode, size and modification time of the file the key was read from. */
+  signature: string
+  checkedAt: number
+}
+
 const FORMAT = 'pii1'
-const cache = new Map<string, LoadedKey>()
+
+/** How often a process looks whether a key file was replaced. */
+export const KEY_CHECK_INTERVAL_MS = 1000
+
+const cache = new Map<string, CachedKey>()
+const retired = new Map<string, LoadedKey>()
 
 /** Short fingerprint of a key, written into each ciphertext. */
 function keyId(key: Buffer): string {
   return createHash('sha256').update(key).digest('hex').slice(0, 8)
 }
 
-/** Reads a key file, creating it (mode 0600) with 32 random bytes on first use. */
+function fileSignature(path: string): string | null {
+  try {
+    const info = statSync(path)
+    return `${info.ino}:${info.size}:${info.mtimeMs}`
+  } catch {
+    return null
+  }
+}
+
+function readKeyFile(path: string, name: string): Buffer {
+  const key = Buffer.from(readFileSync(path, 'utf8').trim(), 'base64url')
+  if (key.length !== 32) throw new Error(`${name} must hold 32 bytes (base64url)`)
+  return key
+}
+
+/**
+ * Reads a key file, creating it (mode 0600) with 32 random bytes on first
+ * use. The key stays cached; at most once a second the file is looked at
+ * again, and read anew when it was replaced.
+ */
 function loadKey(name: 'pii.key' | 'pii-index.key'): LoadedKey {
   const path = storagePath('keys', name)
   const cached = cache.get(path)
-  if (cached) return cached
+  const now = Date.now()
+  if (cached && now - cached.checkedAt < KEY_CHECK_INTERVAL_MS) return cached
+  if (cached && fileSignature(path) === cached.signature) {
+    cached.checkedAt = now
+    return cached
+  }
   let key: Buffer
-  if (existsSync(path)) {
-    key = Buffer.from(readFileSync(path, 'utf8').trim(), 'base64url')
-    if (key.length !== 32) throw new Error(`${name} must hold 32 bytes (base64url)`)
-  } else {
+  if (existsSync(path)) key = readKeyFile(path, name)
+  else {
     key = randomBytes(32)
     writePrivateFile(path, `${key.toString('base64url')}\n`)
   }
-  const loaded = { id: keyId(key), key }
+  const loaded: CachedKey = {
+    id: keyId(key),
+    key,
+    signature: fileSignature(path) ?? '',
+    checkedAt: now,
+  }
   cache.set(path, loaded)
   return loaded
+}
+
+function retiredKeyPath(id: string): string {
+  return storagePath('keys', `pii-${id}.key`)
+}
+
+/** A previous encryption key kept during a rotation, or null. */
+function retiredKey(id: string): LoadedKey | null {
+  if (!/^[0-9a-f]{8}$/.test(id)) return null
+  const known = retired.get(id)
+  if (known) return known
+  const path = retiredKeyPath(id)
+  if (!existsSync(path)) return null
+  const key = readKeyFile(path, `pii-${id}.key`)
+  if (keyId(key) !== id) throw new Error(`pii-${id}.key does not hold the key ${id}`)
+  const loaded = { id, key }
+  retired.set(id, loaded)
+  return loaded
+}
+
+/** The key a ciphertext names: the current one, a retired one, or null. */
+function decryptionKey(id: string): LoadedKey | null {
+  const current = loadKey('pii.key')
+  if (current.id === id) return current
+  const previous = retiredKey(id)
+  if (previous) return previous
+  // Another process may have rotated the key less than a second ago.
+  cache.delete(storagePath('keys', 'pii.key'))
+  const fresh = loadKey('pii.key')
+  return fresh.id === id ? fresh : null
 }
 
 /** Path of the encryption key, for backup checks and documentation. */
@@ -82,18 +156,24 @@ export function encryptPii(field: PiiField, plaintext: string): string {
 /** Decrypts a value written by `encryptPii`. Throws if it was altered or the key is unknown. */
 export function decryptPii(field: PiiField, ciphertext: string): string {
   const [format, id, iv, tag, data] = ciphertext.split('.')
-  if (format !== FORMAT || !iv || !tag || data === undefined) {
+  if (format !== FORMAT || !id || !iv || !tag || data === undefined) {
     throw new Error('not a PII ciphertext')
   }
-  const current = loadKey('pii.key')
-  if (id !== current.id) throw new Error(`PII key ${id} is not available`)
-  const decipher = createDecipheriv('aes-256-gcm', current.key, Buffer.from(iv, 'base64url'))
+  const loaded = decryptionKey(id)
+  if (!loaded) throw new Error(`PII key ${id} is not available`)
+  const decipher = createDecipheriv('aes-256-gcm', loaded.key, Buffer.from(iv, 'base64url'))
   decipher.setAAD(Buffer.from(field))
   decipher.setAuthTag(Buffer.from(tag, 'base64url'))
   return Buffer.concat([
     decipher.update(Buffer.from(data, 'base64url')),
     decipher.final(),
   ]).toString('utf8')
+}
+
+/** The id of the key a ciphertext was made with, or null for something else. */
+export function ciphertextKeyId(ciphertext: string): string | null {
+  const [format, id] = ciphertext.split('.')
+  return format === FORMAT && id ? id : null
 }
 
 /**
@@ -132,4 +212,71 @@ export function maskIdNumber(value: string): string {
 /** Forgets loaded keys (tests that switch storage roots). */
 export function forgetPiiKeys(): void {
   cache.clear()
+  retired.clear()
+}
+
+/** The id of the current encryption key. */
+export function currentPiiKeyId(): string {
+  return loadKey('pii.key').id
+}
+
+/** The ids of previous encryption keys still kept: a rotation that has not finished. */
+export function retiredPiiKeyIds(): string[] {
+  const folder = storagePath('keys')
+  if (!existsSync(folder)) return []
+  return readdirSync(folder)
+    .map((name) => /^pii-([0-9a-f]{8})\.key$/.exec(name)?.[1])
+    .filter((id): id is string => id !== undefined)
+    .sort()
+}
+
+/**
+ * Starts a rotation of the encryption key: keeps the current key as
+ * keys/pii-<keyId>.key, then replaces keys/pii.key with 32 new random bytes
+ * (each file written atomically, the old key first, so that a crash in
+ * between loses nothing).
+ */
+export function replacePiiKey(): { previous: string; current: string } {
+  const previous = loadKey('pii.key')
+  writePrivateFile(retiredKeyPath(previous.id), `${previous.key.toString('base64url')}\n`)
+  const key = randomBytes(32)
+  writePrivateFile(storagePath('keys', 'pii.key'), `${key.toString('base64url')}\n`)
+  cache.delete(storagePath('keys', 'pii.key'))
+  return { previous: previous.id, current: loadKey('pii.key').id }
+}
+
+/** Deletes a previous encryption key: call only once no ciphertext names it. */
+export function removeRetiredPiiKey(id: string): void {
+  if (!/^[0-9a-f]{8}$/.test(id)) throw new Error(`not a key id: ${id}`)
+  rmSync(retiredKeyPath(id), { force: true })
+  retired.delete(id)
+}
+
+function indexRotationMarker(): string {
+  return storagePath('keys', 'pii-index.rotating')
+}
+
+/**
+ * Replaces the blind-index key with 32 new random bytes. The old key is not
+ * kept: every index is recomputed from the decrypted values. A marker file
+ * says that the recomputation has not finished yet, so that an interrupted
+ * rotation is resumed rather than started again.
+ */
+export function replaceBlindIndexKey(): void {
+  writePrivateFile(indexRotationMarker(), `${new Date().toISOString()}\n`)
+  writePrivateFile(
+    storagePath('keys', 'pii-index.key'),
+    `${randomBytes(32).toString('base64url')}\n`
+  )
+  cache.delete(storagePath('keys', 'pii-index.key'))
+}
+
+/** True while a blind-index rotation has not recomputed every index. */
+export function blindIndexRotationPending(): boolean {
+  return existsSync(indexRotationMarker())
+}
+
+/** Marks the blind-index rotation as done. */
+export function finishBlindIndexRotation(): void {
+  rmSync(indexRotationMarker(), { force: true })
 }

@@ -1,9 +1,8 @@
 import { createReadStream } from 'node:fs'
-import { StringDecoder } from 'node:string_decoder'
-import { stat } from 'node:fs/promises'
-import { DateTime } from 'luxon'
+import { readFile, stat } from 'node:fs/promises'
 import iconv from 'iconv-lite'
 import ExcelJS from 'exceljs'
+import { xlsxRows, XlsxUnreadable } from '#identity/services/import_xlsx'
 import { fail, ok, type Result } from '#core/services/result'
 
 /**
@@ -26,12 +25,49 @@ export interface SpreadsheetLimits {
 
 export const DEFAULT_LIMITS: SpreadsheetLimits = { maxBytes: 20 * 1024 * 1024, maxRows: 100_000 }
 
+/** One data row; `line` is the row number the user sees in Excel (the header is row 1). */
+export interface SheetRow {
+  line: number
+  cells: string[]
+}
+
+/** A whole sheet in memory: for small files and tests. */
 export interface Sheet {
   format: SpreadsheetFormat
   /** Header texts as written in the file. */
   headers: string[]
-  /** Data rows; `line` is the row number the user sees in Excel (the header is row 1). */
-  rows: { line: number; cells: string[] }[]
+  /** Data rows, blank rows left out. */
+  rows: SheetRow[]
+}
+
+/**
+ * A sheet read from its file one row at a time, so that an import of tens
+ * of thousands of rows never holds them all: `rows()` reads the file again
+ * on each call.
+ */
+export interface SheetStream {
+  format: SpreadsheetFormat
+  headers: string[]
+  /** Data rows, blank rows not counted. */
+  rowCount: number
+  rows(): AsyncIterable<SheetRow>
+}
+
+/** What importers accept: a sheet in memory or one streamed from its file. */
+export type SheetSource = Sheet | SheetStream
+
+/** The data rows of either kind of sheet. */
+export function sheetRows(source: SheetSource): AsyncIterable<SheetRow> {
+  if (typeof source.rows === 'function') return source.rows()
+  const rows = source.rows
+  return (async function* () {
+    yield* rows
+  })()
+}
+
+/** The number of data rows of either kind of sheet. */
+export function sheetRowCount(source: SheetSource): number {
+  return typeof source.rows === 'function' ? (source as SheetStream).rowCount : source.rows.length
 }
 
 const ZIP = Buffer.from([0x50, 0x4b, 0x03, 0x04])
@@ -59,9 +95,11 @@ export function decodeCsv(bytes: Buffer): string {
   }
 }
 
-/** Splits CSV text into records (RFC 4180: quoted fields may hold commas, quotes and line breaks). */
-export function parseCsv(text: string): string[][] {
-  const records: string[][] = []
+/**
+ * Splits CSV text into records one at a time (RFC 4180: quoted fields may
+ * hold commas, quotes and line breaks).
+ */
+export function* csvRecords(text: string): Generator<string[]> {
   let record: string[] = []
   let field = ''
   let quoted = false
@@ -81,70 +119,20 @@ export function parseCsv(text: string): string[][] {
     } else if (character === '\n' || character === '\r') {
       if (character === '\r' && text[at + 1] === '\n') at++
       record.push(field)
-      records.push(record)
+      yield record
       record = []
       field = ''
     } else field += character
   }
   if (field !== '' || record.length > 0) {
     record.push(field)
-    records.push(record)
+    yield record
   }
-  return records
 }
 
-/** Decodes UTF-8 chunks without cutting a character in two where one chunk ends. */
-async function* utf8Chunks(chunks: AsyncIterable<Buffer | string>): AsyncGenerator<string> {
-  const decoder = new StringDecoder('utf8')
-  for await (const chunk of chunks) yield typeof chunk === 'string' ? chunk : decoder.write(chunk)
-  const rest = decoder.end()
-  if (rest) yield rest
-}
-
-/**
- * exceljs 4.4's streaming reader decodes each decompressed chunk on its
- * own, so a Chinese character that straddles two chunks comes out as "��"
- * (exceljs issues #2063, #2084; about one cell in a few thousand). Its
- * worksheet and shared-strings parsers accept strings, so they are handed
- * text decoded across chunk boundaries instead.
- */
-function decodeXlsxAcrossChunks() {
-  const prototype = ExcelJS.stream.xlsx.WorkbookReader.prototype as unknown as {
-    _parseWorksheet(iterator: AsyncIterable<Buffer | string>, sheetNo: string): unknown
-    _parseSharedStrings(entry: { setEncoding(encoding: string): void }): unknown
-    __quadUtf8?: boolean
-  }
-  if (prototype.__quadUtf8) return
-  const parseWorksheet = prototype._parseWorksheet
-  const parseSharedStrings = prototype._parseSharedStrings
-  prototype._parseWorksheet = function (iterator, sheetNo) {
-    return parseWorksheet.call(this, utf8Chunks(iterator), sheetNo)
-  }
-  prototype._parseSharedStrings = function (entry) {
-    entry.setEncoding('utf8')
-    return parseSharedStrings.call(this, entry)
-  }
-  prototype.__quadUtf8 = true
-}
-decodeXlsxAcrossChunks()
-
-/** The text of an XLSX cell value, whatever exceljs made of it. */
-function cellText(value: unknown): string {
-  if (value === null || value === undefined) return ''
-  if (value instanceof Date) {
-    const date = DateTime.fromJSDate(value, { zone: 'utc' })
-    return date.hour || date.minute || date.second ? date.toISO()! : date.toISODate()!
-  }
-  if (typeof value === 'object') {
-    const object = value as Record<string, unknown>
-    if (Array.isArray(object.richText))
-      return object.richText.map((part: { text: string }) => part.text).join('')
-    if ('result' in object) return cellText(object.result)
-    if ('text' in object) return cellText(object.text)
-    if ('error' in object) return ''
-    return ''
-  }
-  return String(value)
+/** Splits CSV text into records. */
+export function parseCsv(text: string): string[][] {
+  return [...csvRecords(text)]
 }
 
 /** True when the text holds control characters other than tab, line feed and carriage return. */
@@ -160,88 +148,111 @@ function isBlank(cells: string[]): boolean {
   return cells.every((cell) => cell === '')
 }
 
-/** Builds the sheet from raw records, applying the row limit. */
-function toSheet(
-  format: SpreadsheetFormat,
-  records: { line: number; cells: string[] }[],
-  limits: SpreadsheetLimits
-): Result<Sheet, SpreadsheetError> {
-  const headerIndex = records.findIndex((record) => !isBlank(record.cells))
-  if (headerIndex < 0) return fail('empty_file')
-  const header = records[headerIndex]
-  const rows = records.slice(headerIndex + 1).filter((record) => !isBlank(record.cells))
-  if (rows.length > limits.maxRows) return fail('too_many_rows', { limit: limits.maxRows })
-  const headers = header.cells.map((cell) => cell.replace(/^\uFEFF/, '').trim())
-  if (headers.every((cell) => cell === '')) return fail('no_header')
-  return ok({ format, headers, rows })
-}
+class NotSpreadsheet extends Error {}
 
-async function readXlsx(
-  path: string,
-  limits: SpreadsheetLimits
-): Promise<Result<Sheet, SpreadsheetError>> {
-  const records: { line: number; cells: string[] }[] = []
-  // A zip without a worksheet (a .docx, a .zip) is no spreadsheet.
-  let sawSheet = false
+/** Every record of the first worksheet, blank ones included; throws NotSpreadsheet. */
+async function* xlsxRecords(path: string): AsyncGenerator<SheetRow> {
   try {
-    const reader = new ExcelJS.stream.xlsx.WorkbookReader(createReadStream(path), {
-      sharedStrings: 'cache',
-      styles: 'cache',
-      hyperlinks: 'ignore',
-      worksheets: 'emit',
-      entries: 'emit',
-    })
-    for await (const worksheet of reader) {
-      sawSheet = true
-      for await (const row of worksheet) {
-        const values = (row.values ?? []) as unknown[]
-        const cells: string[] = []
-        for (let column = 1; column < values.length; column++) {
-          cells.push(cellText(values[column]).trim())
-        }
-        records.push({ line: row.number, cells })
-        // The header plus the limit, and one more to know it was exceeded.
-        if (records.length > limits.maxRows + 1) break
-      }
-      // Only the first sheet counts.
-      break
-    }
-  } catch {
-    return fail('not_spreadsheet')
+    yield* xlsxRows(path)
+  } catch (error) {
+    if (error instanceof XlsxUnreadable) throw new NotSpreadsheet()
+    throw error
   }
-  if (!sawSheet) return fail('not_spreadsheet')
-  return toSheet('xlsx', records, limits)
 }
 
-/**
- * Reads a CSV or XLSX file into header texts and data rows. Refuses empty
- * and oversized files and anything that is not a spreadsheet (judged by the
- * first bytes and by decoding, never by the file name alone).
- */
-export async function readSpreadsheet(
-  path: string,
-  limits: SpreadsheetLimits = DEFAULT_LIMITS
-): Promise<Result<Sheet, SpreadsheetError>> {
-  const { size } = await stat(path)
-  if (size === 0) return fail('empty_file')
-  if (size > limits.maxBytes) return fail('file_too_large', { limit: limits.maxBytes })
+/** Every record of a CSV text, blank ones included. */
+function* csvTextRecords(text: string): Generator<SheetRow> {
+  let line = 0
+  for (const cells of csvRecords(text)) {
+    line++
+    yield { line, cells: cells.map((cell) => cell.trim()) }
+  }
+}
+
+/** Reads a CSV file as text; null when it holds binary data. */
+async function csvText(path: string): Promise<string | null> {
+  const text = decodeCsv(await readFile(path))
+  // Control characters other than tab and line breaks mean binary data.
+  return hasControlCharacters(text) ? null : text
+}
+
+/** Tells XLSX (a zip) from CSV by the first bytes; null for files that are certainly neither. */
+async function sniff(path: string): Promise<SpreadsheetFormat | null> {
   const handle = createReadStream(path, { start: 0, end: 7 })
   const chunks: Buffer[] = []
   for await (const chunk of handle) chunks.push(chunk as Buffer)
   const head = Buffer.concat(chunks)
-  if (head.subarray(0, 4).equals(ZIP)) return readXlsx(path, limits)
-  if (FOREIGN_MAGIC.some((magic) => head.subarray(0, magic.length).equals(magic)))
-    return fail('not_spreadsheet')
+  if (head.subarray(0, 4).equals(ZIP)) return 'xlsx'
+  if (FOREIGN_MAGIC.some((magic) => head.subarray(0, magic.length).equals(magic))) return null
+  return 'csv'
+}
 
-  const { readFile } = await import('node:fs/promises')
-  const text = decodeCsv(await readFile(path))
-  // Control characters other than tab and line breaks mean binary data.
-  if (hasControlCharacters(text)) return fail('not_spreadsheet')
-  const records = parseCsv(text).map((cells, index) => ({
-    line: index + 1,
-    cells: cells.map((cell) => cell.trim()),
-  }))
-  return toSheet('csv', records, limits)
+/**
+ * Opens a CSV or XLSX file: reads it once to find the header row and count
+ * the data rows, keeping none of them. Refuses empty and oversized files and
+ * anything that is not a spreadsheet (judged by the first bytes and by
+ * decoding, never by the file name alone).
+ */
+export async function openSpreadsheet(
+  path: string,
+  limits: SpreadsheetLimits = DEFAULT_LIMITS
+): Promise<Result<SheetStream, SpreadsheetError>> {
+  const { size } = await stat(path)
+  if (size === 0) return fail('empty_file')
+  if (size > limits.maxBytes) return fail('file_too_large', { limit: limits.maxBytes })
+  const format = await sniff(path)
+  if (format === null) return fail('not_spreadsheet')
+  let text = format === 'csv' ? await csvText(path) : null
+  if (format === 'csv' && text === null) return fail('not_spreadsheet')
+
+  const records = async function* (): AsyncGenerator<SheetRow> {
+    if (format === 'xlsx') yield* xlsxRecords(path)
+    else yield* csvTextRecords(text ?? (await csvText(path)) ?? '')
+  }
+  let header: SheetRow | null = null
+  let rowCount = 0
+  try {
+    for await (const record of records()) {
+      if (isBlank(record.cells)) continue
+      if (header === null) header = record
+      else if (++rowCount > limits.maxRows) return fail('too_many_rows', { limit: limits.maxRows })
+    }
+  } catch (error) {
+    if (error instanceof NotSpreadsheet) return fail('not_spreadsheet')
+    throw error
+  }
+  // The text is decoded again for each reading rather than kept meanwhile.
+  text = null
+  if (header === null) return fail('empty_file')
+  const headers = header.cells.map((cell) => cell.replace(/^\uFEFF/, '').trim())
+  if (headers.every((cell) => cell === '')) return fail('no_header')
+  const headerLine = header.line
+  return ok({
+    format,
+    headers,
+    rowCount,
+    rows: async function* () {
+      let count = 0
+      for await (const record of records()) {
+        if (record.line <= headerLine || isBlank(record.cells)) continue
+        // The file is a private copy, but a row beyond the limit is never read.
+        if (++count > limits.maxRows) break
+        yield record
+      }
+    },
+  })
+}
+
+/** Reads a whole CSV or XLSX file into header texts and data rows (small files). */
+export async function readSpreadsheet(
+  path: string,
+  limits: SpreadsheetLimits = DEFAULT_LIMITS
+): Promise<Result<Sheet, SpreadsheetError>> {
+  const opened = await openSpreadsheet(path, limits)
+  if (!opened.ok) return opened
+  const rows: SheetRow[] = []
+  for await (const row of opened.value.rows()) rows.push(row)
+  return ok({ format: opened.value.format, headers: opened.value.headers, rows })
 }
 
 function csvField(value: string): string {

@@ -1,8 +1,7 @@
 import db from '@adonisjs/lucid/services/db'
 import { fail, ok, type Result } from '#core/services/result'
 import { enqueue } from '#appliance/services/jobs'
-import { mapColumns, PEOPLE_COLUMNS } from '#identity/services/import_people'
-import { checkPeopleImportJob } from '#identity/services/import_jobs'
+import { importKind } from '#identity/services/import_kinds'
 import {
   chooseMapping,
   findImportRecord,
@@ -18,7 +17,7 @@ export type ColumnChoice = string
  * run is queued; otherwise the import keeps waiting, showing what is still
  * missing or chosen twice.
  */
-export class MapPeopleImport {
+export class MapImport {
   async handle(
     publicId: string,
     choices: ColumnChoice[]
@@ -26,14 +25,15 @@ export class MapPeopleImport {
     const record = await findImportRecord(publicId)
     if (!record) return fail('not_found')
     if (record.status !== 'unmapped') return fail('not_unmapped')
+    const definition = importKind(record.kind)
     const headers = (record.problem?.details?.headers ?? []) as string[]
-    const keys = new Set(PEOPLE_COLUMNS.map((column) => column.key))
+    const keys = new Set(definition.columns.map((column) => column.key))
     const overrides: Record<number, string> = {}
     headers.forEach((_, index) => {
       const choice = choices[index]
       overrides[index] = choice && keys.has(choice) ? choice : ''
     })
-    const { mapping, problem } = mapColumns(headers, overrides)
+    const { mapping, problem } = definition.mapColumns(headers, overrides)
     if (problem) {
       await recordMappingProblem(record.id, {
         code: 'columns',
@@ -43,7 +43,7 @@ export class MapPeopleImport {
     }
     const queued = await db.transaction(async (trx) => {
       if (!(await chooseMapping(record.id, overrides, trx))) return false
-      await enqueue(checkPeopleImportJob, { importId: record.publicId }, { trx, priority: 5 })
+      await enqueue(definition.checkJob, { importId: record.publicId }, { trx, priority: 5 })
       return true
     })
     return queued ? ok(record.publicId) : fail('not_unmapped')
