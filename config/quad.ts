@@ -42,6 +42,28 @@ const quadConfig = {
     from: env.get('QUAD_MAIL_FROM') || null,
   },
 
+  /**
+   * The CAS server (docs/integrating-apps.md#cas): how long a service ticket
+   * may wait for its validation, held between 10 and 60 seconds.
+   */
+  cas: {
+    ticketLifetimeSeconds: Math.min(
+      60,
+      Math.max(10, string.seconds.parse(env.get('QUAD_CAS_TICKET_LIFETIME', '30s')))
+    ),
+    /** How long single logout waits for each app's answer. */
+    logoutTimeoutMs: 2000,
+  },
+
+  /**
+   * Campus-code replays (docs/campus-code.md §9): a card whose codes are
+   * presented again this many times within this window is frozen.
+   */
+  replayFreeze: {
+    maxReplays: Math.max(1, Math.floor(Number(env.get('QUAD_REPLAY_FREEZE_COUNT', '3'))) || 3),
+    windowSeconds: string.seconds.parse(env.get('QUAD_REPLAY_FREEZE_WINDOW', '10m')),
+  },
+
   /** The address people reach the appliance at, for links in e-mails. */
   appUrl: env.get('APP_URL') || null,
 }

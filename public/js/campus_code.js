@@ -608,8 +608,17 @@ var VERIFY_ERRORS = [
   "card_blacklisted",
   "code_replayed"
 ];
+var CHECKED_CREDENTIALS_LIMIT = 5e4;
 var IssuerKeyRing = class {
   #byCodeKeyId = /* @__PURE__ */ new Map();
+  /**
+   * Credentials this ring has already checked, keyed by their exact bytes
+   * (body and issuer signature). A phone shows a new code every 30 s under
+   * the same credential for days, so a verifier sees each credential many
+   * times: remembering it leaves one signature check per code (the
+   * device's). A ring is rebuilt when its keys change, which forgets all.
+   */
+  #checked = /* @__PURE__ */ new Map();
   constructor(keys) {
     for (const key of keys) {
       const same = this.#byCodeKeyId.get(key.codeKeyId) ?? [];
@@ -626,6 +635,15 @@ var IssuerKeyRing = class {
    */
   candidates(codeKeyId) {
     return this.#byCodeKeyId.get(codeKeyId) ?? [];
+  }
+  checkedCredential(bytes) {
+    return this.#checked.get(toHex(bytes));
+  }
+  rememberCredential(bytes, checked) {
+    if (this.#checked.size >= CHECKED_CREDENTIALS_LIMIT) {
+      this.#checked.delete(this.#checked.keys().next().value);
+    }
+    this.#checked.set(toHex(bytes), checked);
   }
 };
 function isEntry(input) {
@@ -679,16 +697,29 @@ async function verifyCodeBytes(bytes, options) {
   if (candidates.length === 0) {
     return fail("unknown_issuer_key", { issuerKeyId: credential.issuerKeyId });
   }
-  const issuerSignature = bytes.subarray(OFFSETS.issuerSignature, CREDENTIAL_LENGTH);
-  const signedCredential = credentialSigningInput(bytes.subarray(0, CREDENTIAL_BODY_LENGTH));
-  let issuer;
-  for (const candidate of candidates) {
-    if (await verifySignature(candidate.cryptoKey, issuerSignature, signedCredential)) {
-      issuer = candidate;
-      break;
+  const credentialBytes = bytes.subarray(0, CREDENTIAL_LENGTH);
+  let checked = ring.checkedCredential(credentialBytes);
+  if (!checked) {
+    const issuerSignature = bytes.subarray(OFFSETS.issuerSignature, CREDENTIAL_LENGTH);
+    const signedCredential = credentialSigningInput(bytes.subarray(0, CREDENTIAL_BODY_LENGTH));
+    let signer;
+    for (const candidate of candidates) {
+      if (await verifySignature(candidate.cryptoKey, issuerSignature, signedCredential)) {
+        signer = candidate;
+        break;
+      }
     }
+    if (!signer) return fail("bad_issuer_signature");
+    let deviceKey;
+    try {
+      deviceKey = await importPublicKey(credential.devicePublicKey);
+    } catch {
+      return fail("bad_device_signature");
+    }
+    checked = { issuer: signer, deviceKey };
+    ring.rememberCredential(credentialBytes, checked);
   }
-  if (!issuer) return fail("bad_issuer_signature");
+  const issuer = checked.issuer;
   if (issuer.retiredAt !== null && credential.issuedAt > issuer.retiredAt) {
     return fail("issuer_key_retired", { kid: issuer.kid });
   }
@@ -698,7 +729,7 @@ async function verifyCodeBytes(bytes, options) {
   }
   const deviceSignature = bytes.subarray(OFFSETS.deviceSignature, CODE_LENGTH);
   const signedCode = codeSigningInput(bytes.subarray(0, OFFSETS.deviceSignature));
-  if (!await verifySignature(credential.devicePublicKey, deviceSignature, signedCode)) {
+  if (!await verifySignature(checked.deviceKey, deviceSignature, signedCode)) {
     return fail("bad_device_signature");
   }
   if (now + clockSkewSeconds < credential.validFrom) {

@@ -13,9 +13,11 @@ const DEFINITION_FILES = [
   () => import('#identity/services/import_jobs'),
   () => import('#identity/services/directory_jobs'),
   () => import('#cards/services/card_jobs'),
+  () => import('#cards/services/replay_jobs'),
   () => import('#identity/services/portal_mail'),
   () => import('#identity/services/portal_maintenance'),
   () => import('#app_center/services/oidc_jobs'),
+  () => import('#app_center/services/cas_jobs'),
 ]
 
 /** Imports the definition files; call once before starting a worker. */

@@ -96,8 +96,25 @@ export interface IssuerKey {
  * The issuer public keys a verifier accepts, imported once and indexed by the
  * 4-byte key id of the code. Build it when the key list changes, not per code.
  */
+/** How many checked credentials a key ring remembers (a few MB at most). */
+const CHECKED_CREDENTIALS_LIMIT = 50_000
+
+/** A credential whose issuer signature was checked, with its device key imported. */
+interface CheckedCredential {
+  issuer: IssuerKey
+  deviceKey: WebCryptoKey
+}
+
 export class IssuerKeyRing {
   readonly #byCodeKeyId = new Map<string, IssuerKey[]>()
+  /**
+   * Credentials this ring has already checked, keyed by their exact bytes
+   * (body and issuer signature). A phone shows a new code every 30 s under
+   * the same credential for days, so a verifier sees each credential many
+   * times: remembering it leaves one signature check per code (the
+   * device's). A ring is rebuilt when its keys change, which forgets all.
+   */
+  readonly #checked = new Map<string, CheckedCredential>()
 
   constructor(keys: IssuerKey[]) {
     for (const key of keys) {
@@ -117,6 +134,18 @@ export class IssuerKeyRing {
    */
   candidates(codeKeyId: string): IssuerKey[] {
     return this.#byCodeKeyId.get(codeKeyId) ?? []
+  }
+
+  checkedCredential(bytes: Uint8Array): CheckedCredential | undefined {
+    return this.#checked.get(toHex(bytes))
+  }
+
+  rememberCredential(bytes: Uint8Array, checked: CheckedCredential) {
+    if (this.#checked.size >= CHECKED_CREDENTIALS_LIMIT) {
+      // Oldest first: a Map iterates in insertion order.
+      this.#checked.delete(this.#checked.keys().next().value!)
+    }
+    this.#checked.set(toHex(bytes), checked)
   }
 }
 
@@ -238,16 +267,29 @@ export async function verifyCodeBytes(
   if (candidates.length === 0) {
     return fail('unknown_issuer_key', { issuerKeyId: credential.issuerKeyId })
   }
-  const issuerSignature = bytes.subarray(OFFSETS.issuerSignature, CREDENTIAL_LENGTH)
-  const signedCredential = credentialSigningInput(bytes.subarray(0, CREDENTIAL_BODY_LENGTH))
-  let issuer: IssuerKey | undefined
-  for (const candidate of candidates) {
-    if (await verifySignature(candidate.cryptoKey, issuerSignature, signedCredential)) {
-      issuer = candidate
-      break
+  const credentialBytes = bytes.subarray(0, CREDENTIAL_LENGTH)
+  let checked = ring.checkedCredential(credentialBytes)
+  if (!checked) {
+    const issuerSignature = bytes.subarray(OFFSETS.issuerSignature, CREDENTIAL_LENGTH)
+    const signedCredential = credentialSigningInput(bytes.subarray(0, CREDENTIAL_BODY_LENGTH))
+    let signer: IssuerKey | undefined
+    for (const candidate of candidates) {
+      if (await verifySignature(candidate.cryptoKey, issuerSignature, signedCredential)) {
+        signer = candidate
+        break
+      }
     }
+    if (!signer) return fail('bad_issuer_signature')
+    let deviceKey: WebCryptoKey
+    try {
+      deviceKey = await importPublicKey(credential.devicePublicKey)
+    } catch {
+      return fail('bad_device_signature')
+    }
+    checked = { issuer: signer, deviceKey }
+    ring.rememberCredential(credentialBytes, checked)
   }
-  if (!issuer) return fail('bad_issuer_signature')
+  const issuer = checked.issuer
 
   // 5. A rotated-out key signs nothing new.
   if (issuer.retiredAt !== null && credential.issuedAt > issuer.retiredAt) {
@@ -266,7 +308,7 @@ export async function verifyCodeBytes(
   // 7. The device signature over credential, time and counter.
   const deviceSignature = bytes.subarray(OFFSETS.deviceSignature, CODE_LENGTH)
   const signedCode = codeSigningInput(bytes.subarray(0, OFFSETS.deviceSignature))
-  if (!(await verifySignature(credential.devicePublicKey, deviceSignature, signedCode))) {
+  if (!(await verifySignature(checked.deviceKey, deviceSignature, signedCode))) {
     return fail('bad_device_signature')
   }
 
