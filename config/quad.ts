@@ -64,6 +64,14 @@ const quadConfig = {
     windowSeconds: string.seconds.parse(env.get('QUAD_REPLAY_FREEZE_WINDOW', '10m')),
   },
 
+  /**
+   * Bulk actions on the cards list (docs/cards.md): the most cards one
+   * request changes; a larger selection is refused and must be narrowed.
+   */
+  cardsBulk: {
+    inlineLimit: Math.max(1, Math.floor(Number(env.get('QUAD_CARDS_BULK_LIMIT', '500'))) || 500),
+  },
+
   /** The address people reach the appliance at, for links in e-mails. */
   appUrl: env.get('APP_URL') || null,
 }

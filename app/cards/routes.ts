@@ -48,6 +48,9 @@ addNavEntry({
 router
   .group(() => {
     router.get('/cards', [CardsController, 'index']).as('cards.index')
+    router.get('/cards/dashboard', [CardsController, 'dashboard']).as('cards.dashboard')
+    router.post('/cards/bulk', [CardsController, 'bulk']).as('cards.bulk')
+    router.post('/cards/export', [CardsController, 'export']).as('cards.export')
     router
       .get('/cards/:publicId', [CardsController, 'show'])
       .where('publicId', PUBLIC_ID)

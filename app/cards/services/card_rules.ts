@@ -36,6 +36,7 @@ export const CARD_EVENTS = [
   'physical_unbound',
   'physical_lost',
   'physical_found',
+  'extended',
 ] as const
 export type CardEventName = (typeof CARD_EVENTS)[number]
 

@@ -136,3 +136,31 @@ export function withoutBlanks(input: Record<string, unknown>): Record<string, un
     )
   )
 }
+
+/** A bulk action on the cards list: the ticked cards, or every card the filter selects. */
+export const bulkValidator = vine.create({
+  action: vine.enum(['freeze', 'unfreeze', 'revoke', 'reissue', 'extend'] as const),
+  reason: vine.enum(FREEZE_REASONS).optional(),
+  until: vine
+    .string()
+    .trim()
+    .regex(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}$/)
+    .optional(),
+  note: vine.string().trim().maxLength(MAX_NOTE_LENGTH).optional(),
+  scope: vine.enum(['selected', 'filter'] as const).optional(),
+  cards: vine
+    .array(vine.string().trim().toUpperCase().regex(PUBLIC_ID))
+    .maxLength(10_000)
+    .optional(),
+  q: vine.string().trim().maxLength(64).optional(),
+  type: vine.string().trim().toUpperCase().regex(PUBLIC_ID).optional(),
+  state: vine.enum(CARD_STATES).optional(),
+})
+
+/** An export of the cards list: its filters and the file format. */
+export const exportCardsValidator = vine.create({
+  format: vine.enum(['csv', 'xlsx'] as const),
+  q: vine.string().trim().maxLength(64).optional(),
+  type: vine.string().trim().toUpperCase().regex(PUBLIC_ID).optional(),
+  state: vine.enum(CARD_STATES).optional(),
+})
