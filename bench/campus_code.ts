@@ -139,19 +139,15 @@ async function libraryBench(codeCount: number) {
     [
       'Ed25519 verify, node:crypto (raw)',
       nodeRaw,
-      `= ${(nodeRaw / 2).toFixed(0)} codes/s at 2 per code`,
+      'one check per code once its credential is known',
     ],
-    [
-      'Ed25519 verify, WebCrypto (raw)',
-      webRaw,
-      `= ${(webRaw / 2).toFixed(0)} codes/s at 2 per code`,
-    ],
+    ['Ed25519 verify, WebCrypto (raw)', webRaw, 'the library verifies through WebCrypto'],
     ['Base45 decode', decoded],
     ['verifyCode (steps 1-10)', verified],
     [
       'acceptCode + MemoryReplayGuard',
       accepted,
-      `${((accepted / (nodeRaw / 2)) * 100).toFixed(0)} % of node:crypto raw`,
+      `${((accepted / nodeRaw) * 100).toFixed(0)} % of one raw node:crypto verification`,
     ],
     ['acceptCode, replays refused', replayed],
     [`acceptCode + MemoryReplayGuard, ${inFlight} in flight`, overlapped],
