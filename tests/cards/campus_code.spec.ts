@@ -505,7 +505,7 @@ test('the QR code of the largest field values fits version 10 at level M in alph
     texts.push((await codeAt(world, T0 + counter, counter)).text)
   for (const text of texts) {
     t.is(text.length, 305)
-    const qr = QRCode.create(text, { errorCorrectionLevel: 'M' })
+    const qr = QRCode.create([{ data: text, mode: 'alphanumeric' }], { errorCorrectionLevel: 'M' })
     t.true(qr.version <= 10, `version ${qr.version}`)
     t.deepEqual(
       qr.segments.map((segment) => segment.mode.id),
