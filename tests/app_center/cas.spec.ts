@@ -363,7 +363,7 @@ test('a person outside the audience is refused, and a disabled app is unknown', 
 test('validation refuses missing parameters, unknown, expired and misdirected tickets', async (t) => {
   const service = `${appBase}/dorm/login`
   const other = `${appBase}/dorm/other`
-  await givenCasApp(service)
+  const app = await givenCasApp(service)
   await givenCasApp(other)
   const browser = await signedInBrowser()
 
@@ -401,6 +401,35 @@ test('validation refuses missing parameters, unknown, expired and misdirected ti
 
   const escaped = await validate('/cas/serviceValidate', { ticket: 'ST-<x>&"', service })
   t.false(escaped.text.includes('<x>'), 'the ticket is escaped in XML')
+
+  // Real tickets refused are recorded against the app; made-up ones are not.
+  const { auditOf } = await import('#tests/portal/fixtures')
+  const refusals = (await auditOf(app.publicId))
+    .filter((entry) => entry.action === 'apps.cas_validation_refused')
+    .map((entry) => (entry.meta as { reason: string }).reason)
+    .sort()
+  t.deepEqual(refusals, ['expired', 'other_service', 'used'])
+})
+
+test('validation by an app server stores no session for it', async (t) => {
+  const service = `${appBase}/library/login`
+  await givenCasApp(service)
+  const browser = await signedInBrowser()
+  const ticket = await ticketFor(browser, service)
+  const { default: db } = await import('@adonisjs/lucid/services/db')
+  const count = async () => Number((await db.from('sessions').count('* as total'))[0].total)
+  const before = await count()
+  const answer = await validate('/cas/p3/serviceValidate', { ticket, service })
+  t.regex(answer.text, /<cas:authenticationSuccess>/)
+  for (let index = 0; index < 5; index++) {
+    await validate('/cas/serviceValidate', { ticket: `ST-unknown-${index}`, service })
+    await fetch(`${quad.baseUrl}/oidc/jwks`)
+  }
+  t.is(await count(), before, 'back-channel calls leave the sessions table as it was')
+  // A browser still gets its session on the sign-in pages.
+  const fresh = new TestClient(quad.baseUrl)
+  await fresh.get('/portal/login')
+  t.is(await count(), before + 1)
 })
 
 test('proxy validation accepts service tickets; proxying itself is refused', async (t) => {

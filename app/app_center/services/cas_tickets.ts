@@ -194,23 +194,52 @@ export async function validateServiceTicket(
     .where('id', row.id)
     .whereNull('consumed_at')
     .update({ consumed_at: sqlTime(now, client) })
-  if (Number(Array.isArray(changed) ? changed[0] : changed) === 0) {
-    return failure('INVALID_TICKET', `Ticket '${ticket}' has already been used.`)
+  // A real ticket refused: a retry, a slow app, or someone else's copy. Each
+  // is recorded against the app, for the person and the school to see.
+  const refuse = async (code: CasFailureCode, reason: string, description: string) => {
+    const app = await CampusApp.find(row.appId)
+    await recordAudit(
+      { type: 'system', name: 'CAS' },
+      {
+        action: 'apps.cas_validation_refused',
+        subjectType: 'app',
+        subjectId: app?.publicId ?? String(row.appId),
+        meta: { reason, service: service.slice(0, 500), person: row.personId },
+      }
+    )
+    return failure(code, description)
   }
-  if (row.expiresAt <= now) return failure('INVALID_TICKET', `Ticket '${ticket}' has expired.`)
+  if (Number(Array.isArray(changed) ? changed[0] : changed) === 0) {
+    return refuse('INVALID_TICKET', 'used', `Ticket '${ticket}' has already been used.`)
+  }
+  if (row.expiresAt <= now) {
+    return refuse('INVALID_TICKET', 'expired', `Ticket '${ticket}' has expired.`)
+  }
   if (row.service !== service) {
-    return failure('INVALID_SERVICE', `Ticket '${ticket}' was not issued for this service.`)
+    return refuse(
+      'INVALID_SERVICE',
+      'other_service',
+      `Ticket '${ticket}' was not issued for this service.`
+    )
   }
   if (input.renew && !row.fromNewLogin) {
-    return failure('INVALID_TICKET', `Ticket '${ticket}' was not issued from a new sign-in.`)
+    return refuse(
+      'INVALID_TICKET',
+      'not_renewed',
+      `Ticket '${ticket}' was not issued from a new sign-in.`
+    )
   }
   const app = await CampusApp.find(row.appId)
   if (!app || !app.enabled || app.kind !== 'cas') {
-    return failure('INVALID_SERVICE', 'The service is not a registered, enabled CAS app.')
+    return refuse(
+      'INVALID_SERVICE',
+      'app_disabled',
+      'The service is not a registered, enabled CAS app.'
+    )
   }
   const person = await Person.find(row.personId)
   if (!person || !personMaySignIn(person)) {
-    return failure('INVALID_TICKET', `Ticket '${ticket}' is no longer valid.`)
+    return refuse('INVALID_TICKET', 'person_inactive', `Ticket '${ticket}' is no longer valid.`)
   }
   return ok({
     user: person.personNo,
