@@ -10,7 +10,14 @@ function fail(error, details) {
 
 // app/cards/campus_code/base45.ts
 var BASE45_ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ $%*+-./:";
-var VALUES = new Map([...BASE45_ALPHABET].map((char, index) => [char, index]));
+var DIGITS = new Int8Array(128).fill(-1);
+for (let index = 0; index < BASE45_ALPHABET.length; index++) {
+  DIGITS[BASE45_ALPHABET.charCodeAt(index)] = index;
+}
+function digitAt(text, position) {
+  const code = text.charCodeAt(position);
+  return code < 128 ? DIGITS[code] : -1;
+}
 function base45Encode(bytes) {
   let out = "";
   let index = 0;
@@ -32,29 +39,33 @@ function base45Length(byteLength) {
   return Math.floor(byteLength / 2) * 3 + byteLength % 2 * 2;
 }
 function base45Decode(text) {
-  if (text.length % 3 === 1) return fail("base45_invalid_length", { length: text.length });
-  const out = new Uint8Array(Math.floor(text.length / 3) * 2 + (text.length % 3 === 2 ? 1 : 0));
+  const length = text.length;
+  if (length % 3 === 1) return fail("base45_invalid_length", { length });
+  const out = new Uint8Array(Math.floor(length / 3) * 2 + (length % 3 === 2 ? 1 : 0));
   let offset = 0;
-  for (let index = 0; index < text.length; index += 3) {
-    const group = text.slice(index, index + 3);
-    let value = 0;
-    let weight = 1;
-    for (const [position, element] of [...group].entries()) {
-      const digit = VALUES.get(element);
-      if (digit === void 0) {
-        return fail("base45_invalid_character", { position: index + position });
-      }
-      value += digit * weight;
-      weight *= 45;
+  let index = 0;
+  for (; index + 3 <= length; index += 3) {
+    const c = digitAt(text, index);
+    const d = digitAt(text, index + 1);
+    const e = digitAt(text, index + 2);
+    if ((c | d | e) < 0) {
+      const position = c < 0 ? index : d < 0 ? index + 1 : index + 2;
+      return fail("base45_invalid_character", { position });
     }
-    if (group.length === 3) {
-      if (value > 65535) return fail("base45_out_of_range", { position: index });
-      out[offset++] = value >> 8;
-      out[offset++] = value & 255;
-    } else {
-      if (value > 255) return fail("base45_out_of_range", { position: index });
-      out[offset++] = value;
+    const value = c + d * 45 + e * 2025;
+    if (value > 65535) return fail("base45_out_of_range", { position: index });
+    out[offset++] = value >> 8;
+    out[offset++] = value & 255;
+  }
+  if (index < length) {
+    const c = digitAt(text, index);
+    const d = digitAt(text, index + 1);
+    if ((c | d) < 0) {
+      return fail("base45_invalid_character", { position: c < 0 ? index : index + 1 });
     }
+    const value = c + d * 45;
+    if (value > 255) return fail("base45_out_of_range", { position: index });
+    out[offset] = value;
   }
   return ok(out);
 }
@@ -581,14 +592,21 @@ async function makeCode(credential, devicePrivateKey, options) {
   const code = concatBytes(body, signature);
   return { text: base45Encode(code), bytes: code, codeTime, counter: options.counter };
 }
-async function codeIdOf(devicePublicKey, codeTime, counter) {
+async function codeIdOf(devicePublicKey, codeTime, counter, digest = sha256) {
   const tail = new Uint8Array(6);
   const view = new DataView(tail.buffer);
   view.setUint32(0, codeTime);
   view.setUint16(4, counter);
-  const digest = await sha256(concatBytes(CODE_ID_LABEL, devicePublicKey, tail));
-  return toHex(digest.subarray(0, 16));
+  const hash = await digest(concatBytes(CODE_ID_LABEL, devicePublicKey, tail));
+  return toHex(hash.subarray(0, 16));
 }
+
+// app/cards/campus_code/backend.ts
+var webCryptoBackend = {
+  importKey: (raw) => importPublicKey(raw),
+  verify: (key, signature, message) => verifySignature(key, signature, message),
+  sha256: (data) => sha256(data)
+};
 
 // app/cards/campus_code/verify.ts
 var DEFAULT_CLOCK_SKEW_SECONDS = 90;
@@ -619,7 +637,10 @@ var IssuerKeyRing = class {
    * device's). A ring is rebuilt when its keys change, which forgets all.
    */
   #checked = /* @__PURE__ */ new Map();
-  constructor(keys) {
+  /** How this ring's verifications are computed. */
+  backend;
+  constructor(keys, backend = webCryptoBackend) {
+    this.backend = backend;
     for (const key of keys) {
       const same = this.#byCodeKeyId.get(key.codeKeyId) ?? [];
       same.push(key);
@@ -649,7 +670,8 @@ var IssuerKeyRing = class {
 function isEntry(input) {
   return !(input instanceof Uint8Array) && "publicKey" in input;
 }
-async function createIssuerKeyRing(keys) {
+async function createIssuerKeyRing(keys, options = {}) {
+  const backend = options.backend ?? webCryptoBackend;
   const named = keys instanceof Map ? [...keys.entries()] : [...keys].map((entry) => [null, entry]);
   const ring = [];
   for (const [name, input] of named) {
@@ -664,10 +686,10 @@ async function createIssuerKeyRing(keys) {
       codeKeyId: toHex(fromBase64Url(kid).subarray(0, ISSUER_KEY_ID_LENGTH)),
       publicKey,
       retiredAt: entry.retiredAt ?? null,
-      cryptoKey: await importPublicKey(publicKey)
+      cryptoKey: await backend.importKey(publicKey)
     });
   }
-  return new IssuerKeyRing(ring);
+  return new IssuerKeyRing(ring, backend);
 }
 function verificationWindow(options) {
   const clockSkewSeconds = options.clockSkewSeconds ?? DEFAULT_CLOCK_SKEW_SECONDS;
@@ -697,6 +719,7 @@ async function verifyCodeBytes(bytes, options) {
   if (candidates.length === 0) {
     return fail("unknown_issuer_key", { issuerKeyId: credential.issuerKeyId });
   }
+  const { backend } = ring;
   const credentialBytes = bytes.subarray(0, CREDENTIAL_LENGTH);
   let checked = ring.checkedCredential(credentialBytes);
   if (!checked) {
@@ -704,7 +727,7 @@ async function verifyCodeBytes(bytes, options) {
     const signedCredential = credentialSigningInput(bytes.subarray(0, CREDENTIAL_BODY_LENGTH));
     let signer;
     for (const candidate of candidates) {
-      if (await verifySignature(candidate.cryptoKey, issuerSignature, signedCredential)) {
+      if (await backend.verify(candidate.cryptoKey, issuerSignature, signedCredential)) {
         signer = candidate;
         break;
       }
@@ -712,7 +735,7 @@ async function verifyCodeBytes(bytes, options) {
     if (!signer) return fail("bad_issuer_signature");
     let deviceKey;
     try {
-      deviceKey = await importPublicKey(credential.devicePublicKey);
+      deviceKey = await backend.importKey(credential.devicePublicKey);
     } catch {
       return fail("bad_device_signature");
     }
@@ -729,7 +752,7 @@ async function verifyCodeBytes(bytes, options) {
   }
   const deviceSignature = bytes.subarray(OFFSETS.deviceSignature, CODE_LENGTH);
   const signedCode = codeSigningInput(bytes.subarray(0, OFFSETS.deviceSignature));
-  if (!await verifySignature(checked.deviceKey, deviceSignature, signedCode)) {
+  if (!await backend.verify(checked.deviceKey, deviceSignature, signedCode)) {
     return fail("bad_device_signature");
   }
   if (now + clockSkewSeconds < credential.validFrom) {
@@ -753,7 +776,7 @@ async function verifyCodeBytes(bytes, options) {
     issuerKid: issuer.kid,
     codeTime,
     counter,
-    codeId: await codeIdOf(credential.devicePublicKey, codeTime, counter),
+    codeId: await codeIdOf(credential.devicePublicKey, codeTime, counter, backend.sha256),
     acceptUntil
   });
 }
@@ -875,5 +898,6 @@ export {
   verificationWindow,
   verifyCode,
   verifyCodeBytes,
-  verifyDeviceKeyProof
+  verifyDeviceKeyProof,
+  webCryptoBackend
 };

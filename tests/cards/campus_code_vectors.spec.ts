@@ -63,6 +63,17 @@ test('every published vector comes to the outcome its name promises', async (t) 
   }
 })
 
+test('the node:crypto backend of the server comes to the same outcome as WebCrypto on every vector', async (t) => {
+  const { nodeCryptoBackend } = await import('#cards/services/node_code_crypto')
+  for (const vector of published.cases) {
+    t.deepEqual(
+      await runVectorCase(vector, { backend: nodeCryptoBackend }),
+      vector.expect,
+      vector.name
+    )
+  }
+})
+
 test('every refusal a verifier can give has a vector or the replay vector', (t) => {
   const covered = new Set([...Object.values(PROMISED), ...published.replay.expect])
   for (const error of VERIFY_ERRORS) t.true(covered.has(error), error)

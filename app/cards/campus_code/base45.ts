@@ -13,7 +13,16 @@ import { fail, ok, type Result } from './result.js'
 
 export const BASE45_ALPHABET = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ $%*+-./:'
 
-const VALUES = new Map<string, number>([...BASE45_ALPHABET].map((char, index) => [char, index]))
+/** Digit of each character code below 128, or -1 outside the alphabet. */
+const DIGITS = new Int8Array(128).fill(-1)
+for (let index = 0; index < BASE45_ALPHABET.length; index++) {
+  DIGITS[BASE45_ALPHABET.charCodeAt(index)] = index
+}
+
+function digitAt(text: string, position: number): number {
+  const code = text.charCodeAt(position)
+  return code < 128 ? DIGITS[code] : -1
+}
 
 export type Base45Error =
   'base45_invalid_character' | 'base45_invalid_length' | 'base45_out_of_range'
@@ -44,29 +53,35 @@ export function base45Length(byteLength: number): number {
 
 /** Decodes Base45 text strictly; see the module comment for what is refused. */
 export function base45Decode(text: string): Result<Uint8Array<ArrayBuffer>, Base45Error> {
-  if (text.length % 3 === 1) return fail('base45_invalid_length', { length: text.length })
-  const out = new Uint8Array(Math.floor(text.length / 3) * 2 + (text.length % 3 === 2 ? 1 : 0))
+  const length = text.length
+  if (length % 3 === 1) return fail('base45_invalid_length', { length })
+  const out = new Uint8Array(Math.floor(length / 3) * 2 + (length % 3 === 2 ? 1 : 0))
   let offset = 0
-  for (let index = 0; index < text.length; index += 3) {
-    const group = text.slice(index, index + 3)
-    let value = 0
-    let weight = 1
-    for (const [position, element] of [...group].entries()) {
-      const digit = VALUES.get(element)
-      if (digit === undefined) {
-        return fail('base45_invalid_character', { position: index + position })
-      }
-      value += digit * weight
-      weight *= 45
+  let index = 0
+  // Whole groups of three characters: two bytes each.
+  for (; index + 3 <= length; index += 3) {
+    const c = digitAt(text, index)
+    const d = digitAt(text, index + 1)
+    const e = digitAt(text, index + 2)
+    if ((c | d | e) < 0) {
+      const position = c < 0 ? index : d < 0 ? index + 1 : index + 2
+      return fail('base45_invalid_character', { position })
     }
-    if (group.length === 3) {
-      if (value > 0xffff) return fail('base45_out_of_range', { position: index })
-      out[offset++] = value >> 8
-      out[offset++] = value & 0xff
-    } else {
-      if (value > 0xff) return fail('base45_out_of_range', { position: index })
-      out[offset++] = value
+    const value = c + d * 45 + e * 2025
+    if (value > 0xffff) return fail('base45_out_of_range', { position: index })
+    out[offset++] = value >> 8
+    out[offset++] = value & 0xff
+  }
+  // A final pair of characters: one byte.
+  if (index < length) {
+    const c = digitAt(text, index)
+    const d = digitAt(text, index + 1)
+    if ((c | d) < 0) {
+      return fail('base45_invalid_character', { position: c < 0 ? index : index + 1 })
     }
+    const value = c + d * 45
+    if (value > 0xff) return fail('base45_out_of_range', { position: index })
+    out[offset] = value
   }
   return ok(out)
 }

@@ -76,12 +76,13 @@ export async function makeCode(
 export async function codeIdOf(
   devicePublicKey: Uint8Array,
   codeTime: number,
-  counter: number
+  counter: number,
+  digest: (data: Uint8Array) => Uint8Array | Promise<Uint8Array> = sha256
 ): Promise<string> {
   const tail = new Uint8Array(6)
   const view = new DataView(tail.buffer)
   view.setUint32(0, codeTime)
   view.setUint16(4, counter)
-  const digest = await sha256(concatBytes(CODE_ID_LABEL, devicePublicKey, tail))
-  return toHex(digest.subarray(0, 16))
+  const hash = await digest(concatBytes(CODE_ID_LABEL, devicePublicKey, tail))
+  return toHex(hash.subarray(0, 16))
 }

@@ -78,3 +78,5 @@ export type {
 export { DEFAULT_REPLAY_FREEZE_POLICY, MemoryReplayGuard, replaysReachFreeze } from './replay.js'
 export type { ReplayClaim, ReplayFreezePolicy, ReplayGuard } from './replay.js'
 export { QR_PARAMETERS } from './qr.js'
+export { webCryptoBackend } from './backend.js'
+export type { VerifyBackend } from './backend.js'

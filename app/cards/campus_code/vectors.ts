@@ -18,6 +18,7 @@ import {
   type CredentialFields,
   type PermissionTag,
 } from './layout.js'
+import type { VerifyBackend } from './backend.js'
 import { blacklistOf, createIssuerKeyRing, verifyCode, type IssuerKeyEntry } from './verify.js'
 
 /** 2026-01-01T00:00:00Z */
@@ -333,14 +334,15 @@ export async function buildVectors(): Promise<CampusCodeVectors> {
 
 /** Verifies one vector case with the library and reports the outcome in the vector's shape. */
 export async function runVectorCase(
-  vector: Omit<VectorCase, 'expect'>
+  vector: Omit<VectorCase, 'expect'>,
+  options: { backend?: VerifyBackend } = {}
 ): Promise<VectorCase['expect']> {
   const entries: IssuerKeyEntry[] = vector.verify.issuerKeys.map((key) => ({
     publicKey: fromHex(key.publicKey),
     retiredAt: key.retiredAt,
   }))
   const result = await verifyCode(vector.text, {
-    issuerKeys: await createIssuerKeyRing(entries),
+    issuerKeys: await createIssuerKeyRing(entries, options),
     now: vector.verify.now,
     clockSkewSeconds: vector.verify.clockSkewSeconds,
     codeLifetimeSeconds: vector.verify.codeLifetimeSeconds,

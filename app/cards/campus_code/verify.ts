@@ -9,14 +9,8 @@ import { base45Decode } from './base45.js'
 import { fromBase64Url, toHex } from './bytes.js'
 import { codeIdOf, codeSigningInput } from './code.js'
 import { credentialSigningInput } from './credential.js'
-import {
-  importPublicKey,
-  issuerKeyIdOf,
-  rawPublicKey,
-  verifySignature,
-  type PublicKeyInput,
-  type WebCryptoKey,
-} from './keys.js'
+import { webCryptoBackend, type VerifyBackend } from './backend.js'
+import { issuerKeyIdOf, rawPublicKey, type PublicKeyInput } from './keys.js'
 import {
   CODE_LENGTH,
   CREDENTIAL_BODY_LENGTH,
@@ -89,7 +83,8 @@ export interface IssuerKey {
   codeKeyId: string
   publicKey: Uint8Array
   retiredAt: number | null
-  cryptoKey: WebCryptoKey
+  /** The key as the ring's backend verifies with it. */
+  cryptoKey: unknown
 }
 
 /**
@@ -102,7 +97,7 @@ const CHECKED_CREDENTIALS_LIMIT = 50_000
 /** A credential whose issuer signature was checked, with its device key imported. */
 interface CheckedCredential {
   issuer: IssuerKey
-  deviceKey: WebCryptoKey
+  deviceKey: unknown
 }
 
 export class IssuerKeyRing {
@@ -115,8 +110,11 @@ export class IssuerKeyRing {
    * device's). A ring is rebuilt when its keys change, which forgets all.
    */
   readonly #checked = new Map<string, CheckedCredential>()
+  /** How this ring's verifications are computed. */
+  readonly backend: VerifyBackend
 
-  constructor(keys: IssuerKey[]) {
+  constructor(keys: IssuerKey[], backend: VerifyBackend = webCryptoBackend) {
+    this.backend = backend
     for (const key of keys) {
       const same = this.#byCodeKeyId.get(key.codeKeyId) ?? []
       same.push(key)
@@ -159,8 +157,10 @@ function isEntry(input: IssuerKeyInput): input is IssuerKeyEntry {
  * a list of entries gets its ids computed.
  */
 export async function createIssuerKeyRing(
-  keys: Map<string, IssuerKeyInput> | Iterable<IssuerKeyEntry>
+  keys: Map<string, IssuerKeyInput> | Iterable<IssuerKeyEntry>,
+  options: { backend?: VerifyBackend } = {}
 ): Promise<IssuerKeyRing> {
+  const backend = options.backend ?? webCryptoBackend
   const named: Array<[string | null, IssuerKeyInput]> =
     keys instanceof Map ? [...keys.entries()] : [...keys].map((entry) => [null, entry])
   const ring: IssuerKey[] = []
@@ -176,10 +176,10 @@ export async function createIssuerKeyRing(
       codeKeyId: toHex(fromBase64Url(kid).subarray(0, ISSUER_KEY_ID_LENGTH)),
       publicKey,
       retiredAt: entry.retiredAt ?? null,
-      cryptoKey: await importPublicKey(publicKey),
+      cryptoKey: await backend.importKey(publicKey),
     })
   }
-  return new IssuerKeyRing(ring)
+  return new IssuerKeyRing(ring, backend)
 }
 
 export interface VerifyOptions {
@@ -267,6 +267,7 @@ export async function verifyCodeBytes(
   if (candidates.length === 0) {
     return fail('unknown_issuer_key', { issuerKeyId: credential.issuerKeyId })
   }
+  const { backend } = ring
   const credentialBytes = bytes.subarray(0, CREDENTIAL_LENGTH)
   let checked = ring.checkedCredential(credentialBytes)
   if (!checked) {
@@ -274,15 +275,15 @@ export async function verifyCodeBytes(
     const signedCredential = credentialSigningInput(bytes.subarray(0, CREDENTIAL_BODY_LENGTH))
     let signer: IssuerKey | undefined
     for (const candidate of candidates) {
-      if (await verifySignature(candidate.cryptoKey, issuerSignature, signedCredential)) {
+      if (await backend.verify(candidate.cryptoKey, issuerSignature, signedCredential)) {
         signer = candidate
         break
       }
     }
     if (!signer) return fail('bad_issuer_signature')
-    let deviceKey: WebCryptoKey
+    let deviceKey: unknown
     try {
-      deviceKey = await importPublicKey(credential.devicePublicKey)
+      deviceKey = await backend.importKey(credential.devicePublicKey)
     } catch {
       return fail('bad_device_signature')
     }
@@ -308,7 +309,7 @@ export async function verifyCodeBytes(
   // 7. The device signature over credential, time and counter.
   const deviceSignature = bytes.subarray(OFFSETS.deviceSignature, CODE_LENGTH)
   const signedCode = codeSigningInput(bytes.subarray(0, OFFSETS.deviceSignature))
-  if (!(await verifySignature(checked.deviceKey, deviceSignature, signedCode))) {
+  if (!(await backend.verify(checked.deviceKey, deviceSignature, signedCode))) {
     return fail('bad_device_signature')
   }
 
@@ -337,7 +338,7 @@ export async function verifyCodeBytes(
     issuerKid: issuer.kid,
     codeTime,
     counter,
-    codeId: await codeIdOf(credential.devicePublicKey, codeTime, counter),
+    codeId: await codeIdOf(credential.devicePublicKey, codeTime, counter, backend.sha256),
     acceptUntil,
   })
 }

@@ -15,6 +15,7 @@ import {
   type IssuerKeyRing,
 } from '#cards/campus_code/verify'
 import { MAX_CREDENTIAL_LIFETIME_SECONDS, type CredentialFields } from '#cards/campus_code/layout'
+import { nodeCryptoBackend } from '#cards/services/node_code_crypto'
 
 /**
  * The server's side of the issuer keys: the key files under the storage root
@@ -104,7 +105,8 @@ export function issuerKeyRing(): Promise<IssuerKeyRing> {
   }
   const keys = issuerPublicKeyList(Math.floor(nowMs / 1000))
   const ring = createIssuerKeyRing(
-    keys.map((key) => ({ publicKey: key.publicKey, retiredAt: key.retiredAt }))
+    keys.map((key) => ({ publicKey: key.publicKey, retiredAt: key.retiredAt })),
+    { backend: nodeCryptoBackend }
   )
   cached = { fingerprint, builtAt: nowMs, ring }
   // A failed build is not kept: the next call tries again.
