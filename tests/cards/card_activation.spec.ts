@@ -205,6 +205,33 @@ test.serial(
     })
     t.true((await accept(secondCode.text)).ok)
 
+    // The old phone still holds a valid credential: its key is on the
+    // blacklist, so the server and every synced terminal refuse its codes.
+    const { verifyCampusCode } = await import('#cards/services/code_verification')
+    const { blacklistSince, retireSpentDeviceEntries } = await import('#cards/services/blacklist')
+    const oldCode = await makeCode(fromBase64Url(renewed.json().credential), first.privateKey, {
+      counter: 6,
+    })
+    const refusedOld = await verifyCampusCode(oldCode.text, { verifier: 'test' })
+    t.false(refusedOld.result.ok)
+    if (!refusedOld.result.ok) t.is(refusedOld.result.error, 'card_blacklisted')
+    const newCode = await makeCode(fromBase64Url(moved.json().credential), second.privateKey, {
+      counter: 2,
+    })
+    t.true((await verifyCampusCode(newCode.text, { verifier: 'test' })).result.ok)
+    const delta = await blacklistSince(0)
+    const listed = delta.added.find((entry) => entry.deviceKey === toHex(first.publicKey))
+    t.truthy(listed)
+    t.is(listed?.kind, 'device')
+    t.is(listed?.reason, 'replaced')
+    t.is(listed?.cardNo, card.cardNo)
+    // Once every credential the old phone could hold has expired, it leaves the list.
+    const { DateTime } = await import('luxon')
+    t.is(await retireSpentDeviceEntries(DateTime.utc().plus({ days: 6 })), 0)
+    t.is(await retireSpentDeviceEntries(DateTime.utc().plus({ days: 8 })), 1)
+    const after = await blacklistSince(listed!.version)
+    t.true(after.removed.some((entry) => entry.deviceKey === toHex(first.publicKey)))
+
     const { auditOf } = await import('../portal/fixtures.js')
     const actions = (await auditOf(card.publicId)).map((entry) => entry.action)
     t.is(actions.filter((action) => action === 'cards.device_activated').length, 2)

@@ -6,6 +6,7 @@ import { toHex } from '#cards/campus_code/bytes'
 import type Card from '#cards/models/card'
 import CardDevice from '#cards/models/card_device'
 import { ActivateCard } from '#cards/actions/activate_card'
+import { addToBlacklist, removeFromBlacklist } from '#cards/services/blacklist'
 import { lockCard } from '#cards/services/card_lookup'
 import { CREDENTIAL_SECONDS, deviceInUse, unixSeconds } from '#cards/services/card_devices'
 import { signCredential } from '#cards/services/issuer_signing'
@@ -92,7 +93,17 @@ export class IssueDeviceCredential {
             current.revokedReason = 'replaced'
             await current.save()
             replaced.push(current.publicId)
+            // The old phone holds a credential for up to 7 days: list its key
+            // so that neither the server nor an offline terminal takes its codes.
+            await addToBlacklist(
+              client,
+              { kind: 'device', deviceKey: current.publicKey, cardId: card.id },
+              'replaced',
+              actor
+            )
           }
+          // A phone coming back to a card it had left is welcome again.
+          await removeFromBlacklist(client, { kind: 'device', deviceKey: publicKey }, actor)
           device = new CardDevice()
           device.useTransaction(client)
           device.fill({

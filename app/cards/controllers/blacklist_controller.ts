@@ -23,6 +23,7 @@ export default class BlacklistController {
       kindOptions: [
         { value: 'card', label: i18n.t('cards.blacklist.kinds.card') },
         { value: 'physical', label: i18n.t('cards.blacklist.kinds.physical') },
+        { value: 'device', label: i18n.t('cards.blacklist.kinds.device') },
       ],
       listedOptions: [
         { value: 'current', label: i18n.t('cards.blacklist.listed.current') },

@@ -1,13 +1,16 @@
 import { DateTime } from 'luxon'
 import db from '@adonisjs/lucid/services/db'
 import type { TransactionClientContract } from '@adonisjs/lucid/types/database'
-import type { AuditActor } from '#core/services/audit'
+import { SYSTEM_ACTOR, type AuditActor } from '#core/services/audit'
 import { readTime } from '#appliance/services/jobs'
+import { MAX_CREDENTIAL_LIFETIME_SECONDS } from '#cards/campus_code/layout'
+import { DEFAULT_CLOCK_SKEW_SECONDS } from '#cards/campus_code/verify'
 import { dbDateTime } from '#cards/services/db_time'
 
 /**
  * The blacklist terminals keep offline: cards that are frozen or revoked,
- * and physical card UIDs that were lost or whose card ended.
+ * physical card UIDs that were lost or whose card ended, and the device keys
+ * of phones a card was moved away from.
  *
  * Each addition and removal takes the next value of one counter in the
  * same transaction. On PostgreSQL the counter's row lock, on SQLite the
@@ -16,10 +19,36 @@ import { dbDateTime } from '#cards/services/db_time'
  * change up to N.
  */
 
-export const BLACKLIST_REASONS = ['lost', 'admin', 'risk', 'revoked', 'expired'] as const
+export const BLACKLIST_REASONS = [
+  'lost',
+  'admin',
+  'risk',
+  'revoked',
+  'expired',
+  'replaced',
+] as const
 export type BlacklistReason = (typeof BLACKLIST_REASONS)[number]
 
-export type BlacklistKind = 'card' | 'physical'
+export type BlacklistKind = 'card' | 'physical' | 'device'
+
+/** A subject of the blacklist: a card, a physical card's UID, or a device key (hex). */
+export type BlacklistSubject =
+  | { kind: 'card'; cardId: number }
+  | { kind: 'physical'; uid: string; cardId: number }
+  | { kind: 'device'; deviceKey: string; cardId: number }
+
+function whereSubject(
+  query: ReturnType<TransactionClientContract['from']>,
+  subject:
+    | { kind: 'card'; cardId: number }
+    | { kind: 'physical'; uid: string }
+    | { kind: 'device'; deviceKey: string }
+) {
+  if (subject.kind === 'card') query.where('card_id', subject.cardId)
+  else if (subject.kind === 'physical') query.where('uid', subject.uid)
+  else query.where('device_key', subject.deviceKey.toLowerCase())
+  return query
+}
 
 /** Takes the next blacklist version inside the caller's transaction. */
 async function nextVersion(trx: TransactionClientContract): Promise<number> {
@@ -52,13 +81,14 @@ function actorLabel(actor: AuditActor): string | null {
  */
 export async function addToBlacklist(
   trx: TransactionClientContract,
-  subject: { kind: 'card'; cardId: number } | { kind: 'physical'; uid: string; cardId: number },
+  subject: BlacklistSubject,
   reason: BlacklistReason,
   actor: AuditActor
 ): Promise<number | null> {
-  const listed = trx.from('card_blacklist').where('kind', subject.kind).whereNull('removed_version')
-  if (subject.kind === 'card') listed.where('card_id', subject.cardId)
-  else listed.where('uid', subject.uid)
+  const listed = whereSubject(
+    trx.from('card_blacklist').where('kind', subject.kind).whereNull('removed_version'),
+    subject
+  )
   const existing = await listed.select('id', 'reason').first()
   if (existing) {
     if (existing.reason !== reason)
@@ -70,6 +100,7 @@ export async function addToBlacklist(
     kind: subject.kind,
     card_id: subject.cardId,
     uid: subject.kind === 'physical' ? subject.uid : null,
+    device_key: subject.kind === 'device' ? subject.deviceKey.toLowerCase() : null,
     reason,
     added_version: version,
     added_at: dbDateTime(DateTime.utc(), trx),
@@ -85,13 +116,17 @@ export async function addToBlacklist(
  */
 export async function removeFromBlacklist(
   trx: TransactionClientContract,
-  subject: { kind: 'card'; cardId: number } | { kind: 'physical'; uid: string },
+  subject:
+    | { kind: 'card'; cardId: number }
+    | { kind: 'physical'; uid: string }
+    | { kind: 'device'; deviceKey: string },
   actor: AuditActor,
   onlyReasons?: readonly BlacklistReason[]
 ): Promise<number | null> {
-  const listed = trx.from('card_blacklist').where('kind', subject.kind).whereNull('removed_version')
-  if (subject.kind === 'card') listed.where('card_id', subject.cardId)
-  else listed.where('uid', subject.uid)
+  const listed = whereSubject(
+    trx.from('card_blacklist').where('kind', subject.kind).whereNull('removed_version'),
+    subject
+  )
   if (onlyReasons) listed.whereIn('reason', [...onlyReasons])
   const existing = await listed.select('id').first()
   if (!existing) return null
@@ -105,6 +140,30 @@ export async function removeFromBlacklist(
       removed_by: actorLabel(actor),
     })
   return version
+}
+
+/**
+ * Takes off the blacklist the device keys whose every credential has
+ * expired: a credential lives at most 7 days, and the phone's key was listed
+ * when it stopped getting new ones. Returns how many were removed.
+ */
+export async function retireSpentDeviceEntries(now = DateTime.utc()): Promise<number> {
+  const spentBefore = now.minus({
+    seconds: MAX_CREDENTIAL_LIFETIME_SECONDS + DEFAULT_CLOCK_SKEW_SECONDS + 3600,
+  })
+  const rows = await db
+    .from('card_blacklist')
+    .where('kind', 'device')
+    .whereNull('removed_version')
+    .where('added_at', '<', dbDateTime(spentBefore, db.connection()))
+    .select('device_key')
+    .limit(1000)
+  for (const row of rows) {
+    await db.transaction((trx) =>
+      removeFromBlacklist(trx, { kind: 'device', deviceKey: row.device_key }, SYSTEM_ACTOR)
+    )
+  }
+  return rows.length
 }
 
 /** The reason a UID is listed for, or null. */
@@ -129,6 +188,8 @@ export interface BlacklistItem {
   cardId: string | null
   cardNo: string | null
   uid: string | null
+  /** Device entries: the device's Ed25519 public key, hex. */
+  deviceKey: string | null
   reason: BlacklistReason
   version: number
 }
@@ -145,6 +206,7 @@ function item(row: any, version: number): BlacklistItem {
     cardId: row.card_public_id ?? null,
     cardNo: row.card_no ?? null,
     uid: row.uid ?? null,
+    deviceKey: row.device_key ?? null,
     reason: row.reason,
     version,
   }
@@ -166,6 +228,7 @@ export async function blacklistSince(version: number): Promise<BlacklistDelta> {
       .select(
         'card_blacklist.kind',
         'card_blacklist.uid',
+        'card_blacklist.device_key',
         'card_blacklist.reason',
         'card_blacklist.added_version',
         'card_blacklist.removed_version',
@@ -203,6 +266,7 @@ export interface BlacklistRow {
   personName: string | null
   personNo: string | null
   uid: string | null
+  deviceKey: string | null
   reason: BlacklistReason
   addedVersion: number
   removedVersion: number | null
@@ -255,6 +319,7 @@ export async function listBlacklist(
     personName: row.person_name ?? null,
     personNo: row.person_no ?? null,
     uid: row.uid ?? null,
+    deviceKey: row.device_key ?? null,
     reason: row.reason,
     addedVersion: Number(row.added_version),
     removedVersion: row.removed_version === null ? null : Number(row.removed_version),

@@ -17,13 +17,19 @@ export const issueCardsJob = defineJob<{ issuanceId: string }>(
   { maxAttempts: 3, backoff: { baseMs: 30_000, maxMs: 10 * 60_000 } }
 )
 
-/** Ends cards whose validity has passed (temporary and visitor cards on time). */
+/**
+ * Ends cards whose validity has passed (temporary and visitor cards on time),
+ * and takes replaced phones off the blacklist once their credentials expired.
+ */
 export const expireCardsJob = defineJob(
   'cards.expire',
   async (_payload, { logger }) => {
     const { ExpireCards } = await import('#cards/actions/expire_cards')
     const { expired } = await new ExpireCards().handle()
     if (expired > 0) logger.info({ expired }, 'cards expired')
+    const { retireSpentDeviceEntries } = await import('#cards/services/blacklist')
+    const retired = await retireSpentDeviceEntries()
+    if (retired > 0) logger.info({ retired }, 'replaced phones taken off the blacklist')
   },
   { maxAttempts: 3, backoff: { baseMs: 30_000, maxMs: 5 * 60_000 } }
 )

@@ -2,6 +2,7 @@ import db from '@adonisjs/lucid/services/db'
 import type { AuditActor } from '#core/services/audit'
 import type { Result } from '#core/services/result'
 import { base45Decode } from '#cards/campus_code/base45'
+import { toHex } from '#cards/campus_code/bytes'
 import { decodeCode } from '#cards/campus_code/layout'
 import type { ReplayFreezePolicy } from '#cards/campus_code/replay'
 import { acceptCode, type AcceptError, type VerifiedCode } from '#cards/campus_code/verify'
@@ -109,6 +110,18 @@ export async function codeHolderOf(cardNo: string): Promise<CodeHolder | null> {
   }
 }
 
+/** Whether a phone's device key is on the blacklist (the card moved to another phone). */
+export async function deviceListed(deviceKeyHex: string): Promise<boolean> {
+  const row = await db
+    .from('card_blacklist')
+    .where('kind', 'device')
+    .where('device_key', deviceKeyHex)
+    .whereNull('removed_version')
+    .select('id')
+    .first()
+  return Boolean(row)
+}
+
 /** The card number a code's credential carries, when the text decodes. */
 function cardNoInText(text: string): string | null {
   const bytes = base45Decode(text)
@@ -149,7 +162,8 @@ export async function verifyCampusCode(
     now,
     isBlacklisted: async (credential) => {
       const holder = await holderOf(credential.cardNo)
-      return holder?.listed ?? false
+      if (holder?.listed) return true
+      return deviceListed(toHex(credential.devicePublicKey))
     },
     replayGuard: new DatabaseReplayGuard({
       verifier: options.verifier,

@@ -28,7 +28,7 @@ export const cardFiltersValidator = vine.create({
 /** The blacklist page's filters. */
 export const blacklistFiltersValidator = vine.create({
   q: vine.string().trim().maxLength(64).optional(),
-  kind: vine.enum(['card', 'physical'] as const).optional(),
+  kind: vine.enum(['card', 'physical', 'device'] as const).optional(),
   listed: vine.enum(['current', 'removed'] as const).optional(),
   page: vine.number().withoutDecimals().range([1, 1_000_000]).optional(),
 })
