@@ -130,6 +130,13 @@ test.serial(
     t.is(toHex(decoded.value.devicePublicKey), toHex(keys.publicKey))
     t.true(decoded.value.validUntil - decoded.value.issuedAt <= 7 * 86400)
     t.true(decoded.value.validUntil > decoded.value.issuedAt + 6 * 86400)
+    // The student card type's campus-code policy is signed in.
+    t.deepEqual(decoded.value.permissions, ['payment', 'access', 'sign_in'])
+    t.deepEqual(decoded.value.offlineLimits, {
+      maxCountPerDay: 5,
+      maxAmountPerDayFen: 10_000,
+      maxSingleAmountFen: 3_000,
+    })
     t.true(Math.abs(answer.serverTime - Date.now() / 1000) < 5)
 
     const { default: Card } = await import('#cards/models/card')

@@ -230,6 +230,92 @@ test.serial('creates a card type with its face and serves the images to staff on
   t.is(faceUploads().length, 1)
 })
 
+test.serial(
+  'a card type says what its codes may do and how much they may pay offline',
+  async (t) => {
+    const { postMultipart, auditActions } = await import('./fixtures.js')
+    const client = await signedIn(admin)
+    const { default: CardType } = await import('#cards/models/card_type')
+    const student = await CardType.findByOrFail('code', 'student')
+    t.deepEqual(student.codePolicy, {
+      permissions: ['payment', 'access', 'sign_in'],
+      offline: { maxCountPerDay: 5, maxAmountPerDayFen: 10_000, maxSingleAmountFen: 3_000 },
+    })
+    const visitor = await CardType.findByOrFail('code', 'visitor')
+    t.false(visitor.codePolicy.permissions.includes('payment'))
+
+    const form = await client.get(`/console/card-types/${student.publicId}/edit`)
+    t.regex(form.text, /name="permissions\[\]" value="payment" checked/)
+    t.regex(form.text, /name="offlineSingle"[^>]*value="30"/)
+
+    // The library card type of the test above takes the edits.
+    const library = await CardType.findByOrFail('code', 'library')
+    const path = `/console/card-types/${library.publicId}`
+    const edit = (overrides: Record<string, string | string[]>) =>
+      postMultipart(client, quad.baseUrl, path, typeForm(overrides))
+    const saved = await edit({
+      'permissions[]': ['access', 'payment'],
+      'offlineCount': '3',
+      'offlineDay': '50',
+      'offlineSingle': '20.50',
+    })
+    t.is(saved.status, 302, saved.text.slice(0, 300))
+    await library.refresh()
+    t.deepEqual(library.codePolicy, {
+      permissions: ['payment', 'access'],
+      offline: { maxCountPerDay: 3, maxAmountPerDayFen: 5_000, maxSingleAmountFen: 2_050 },
+    })
+    t.is((await auditActions()).at(-1), 'cards.type_updated')
+
+    // A single payment above the daily total, a sum that is not yuan, a tag
+    // that does not exist: refused, nothing changes.
+    for (const overrides of [
+      {
+        'permissions[]': ['payment'],
+        'offlineCount': '3',
+        'offlineDay': '50',
+        'offlineSingle': '60',
+      },
+      {
+        'permissions[]': ['payment'],
+        'offlineCount': '3',
+        'offlineDay': '5.001',
+        'offlineSingle': '1',
+      },
+      {
+        'permissions[]': ['teleport'],
+        'offlineCount': '3',
+        'offlineDay': '50',
+        'offlineSingle': '1',
+      },
+      {
+        'permissions[]': ['payment'],
+        'offlineCount': '300',
+        'offlineDay': '50',
+        'offlineSingle': '1',
+      },
+    ]) {
+      const refused = await edit(overrides)
+      t.is(refused.status, 422, JSON.stringify(overrides))
+    }
+    const tooMuch = await edit({
+      'permissions[]': ['payment'],
+      'offlineCount': '3',
+      'offlineDay': '50',
+      'offlineSingle': '60',
+    })
+    t.regex(tooMuch.text, /离线限额/)
+    await library.refresh()
+    t.is(library.codePolicy.offline.maxSingleAmountFen, 2_050)
+
+    // Without the payment tag there is no offline payment, whatever the numbers say.
+    t.is((await edit({ offlineCount: '3', offlineDay: '50', offlineSingle: '1' })).status, 302)
+    await library.refresh()
+    t.deepEqual(library.codePolicy.permissions, [])
+    t.is(library.codePolicy.offline.maxCountPerDay, 0)
+  }
+)
+
 test.serial('refuses face images that are not images or too large, keeping nothing', async (t) => {
   const { postMultipart } = await import('./fixtures.js')
   const client = await signedIn(admin)

@@ -5,9 +5,11 @@ import { fail, ok, type Result } from '#core/services/result'
 import { toHex } from '#cards/campus_code/bytes'
 import type Card from '#cards/models/card'
 import CardDevice from '#cards/models/card_device'
+import CardType from '#cards/models/card_type'
 import { ActivateCard } from '#cards/actions/activate_card'
 import { addToBlacklist, removeFromBlacklist } from '#cards/services/blacklist'
 import { lockCard } from '#cards/services/card_lookup'
+import { DEFAULT_CODE_POLICY } from '#cards/services/code_policy'
 import { CREDENTIAL_SECONDS, deviceInUse, unixSeconds } from '#cards/services/card_devices'
 import { signCredential } from '#cards/services/issuer_signing'
 import { inTransaction } from '#cards/services/transactions'
@@ -118,6 +120,9 @@ export class IssueDeviceCredential {
         }
       }
 
+      // What the card type's codes may do, signed into the credential.
+      const type = await CardType.find(card.cardTypeId, { client })
+      const policy = type?.codePolicy ?? DEFAULT_CODE_POLICY
       const issuedAt = unixSeconds(now)
       const validFrom = Math.max(issuedAt, unixSeconds(card.validFrom))
       let validUntil = issuedAt + CREDENTIAL_SECONDS
@@ -130,8 +135,8 @@ export class IssueDeviceCredential {
         issuedAt,
         validFrom,
         validUntil,
-        offlineLimits: { maxCountPerDay: 0, maxAmountPerDayFen: 0, maxSingleAmountFen: 0 },
-        permissions: [],
+        offlineLimits: policy.offline,
+        permissions: policy.permissions,
       })
       await recordAudit(
         actor,

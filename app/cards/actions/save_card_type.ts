@@ -11,6 +11,12 @@ import {
   type ValidityRuleError,
   type ValidityRuleInput,
 } from '#cards/services/validity'
+import type { OfflineLimits } from '#cards/campus_code/layout'
+import {
+  checkCodePolicy,
+  DEFAULT_CODE_POLICY,
+  type CodePolicyError,
+} from '#cards/services/code_policy'
 import {
   removeFaceImage,
   storeFaceImage,
@@ -29,6 +35,8 @@ export interface CardTypeInput {
   face: Omit<FaceInput, 'background' | 'logo'>
   enabled: boolean
   sortOrder?: number
+  /** Permission tags and offline limits of the type's codes; absent keeps them (or the default). */
+  codePolicy?: { permissions: string[]; offline: OfflineLimits }
   /** Uploaded images (temporary paths); `null` removes the current one; absent keeps it. */
   images?: Partial<Record<FaceImageKind, { sourcePath: string } | null>>
 }
@@ -43,6 +51,7 @@ export type CardTypeField =
   | 'face'
   | 'background'
   | 'logo'
+  | 'codePolicy'
 
 export type SaveCardTypeError =
   | 'not_found'
@@ -53,6 +62,7 @@ export type SaveCardTypeError =
   | 'identity_type_invalid'
   | 'audience_not_found'
   | ValidityRuleError
+  | CodePolicyError
   | FaceError
   | FaceImageError
 
@@ -87,6 +97,8 @@ export class SaveCardType {
     if (!validity.ok) return fieldFail('validity', validity.error)
     const face = checkFace(input.face)
     if (!face.ok) return fail(face.error, { field: 'face', ...face.details })
+    const policy = input.codePolicy ? checkCodePolicy(input.codePolicy) : null
+    if (policy && !policy.ok) return fieldFail('codePolicy', policy.error)
 
     let audienceId: number | null = null
     if (input.audience) {
@@ -152,6 +164,7 @@ export class SaveCardType {
         validity: validity.value,
         isTemporary: validity.value.kind === 'window',
         face: { ...face.value, background: image('background'), logo: image('logo') },
+        codePolicy: policy?.value ?? existing?.codePolicy ?? DEFAULT_CODE_POLICY,
         enabled: input.enabled,
         sortOrder: input.sortOrder ?? existing?.sortOrder ?? 100,
       })
@@ -188,6 +201,7 @@ function describe(type: CardType) {
     audienceId: type.audienceId,
     validity: type.validity,
     face: type.face,
+    codePolicy: type.codePolicy,
     enabled: type.enabled,
     isTemporary: type.isTemporary,
   }

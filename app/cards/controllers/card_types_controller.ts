@@ -13,6 +13,7 @@ import { LIMITS, VALIDITY_KINDS, type ValidityRule } from '#cards/services/valid
 import { UPGRADE_TRIGGERS } from '#cards/services/card_rules'
 import { faceView } from '#cards/services/card_view'
 import { faceImageContentType, faceImagePath, MAX_IMAGE_BYTES } from '#cards/services/face_images'
+import { DEFAULT_CODE_POLICY, PERMISSION_TAG_NAMES, yuanToFen } from '#cards/services/code_policy'
 import {
   cardTypeFormValidator,
   faceImageParamsValidator,
@@ -37,13 +38,23 @@ interface TypeFormValues {
   colorText: string
   colorAccent: string
   show: Record<string, boolean>
+  permissions: string[]
+  offlineCount: string
+  offlineDay: string
+  offlineSingle: string
   enabled: boolean
   sortOrder: string
+}
+
+/** Fen as yuan in a form field: 3000 → "30", 1250 → "12.50". */
+function yuanText(fen: number): string {
+  return fen % 100 === 0 ? String(fen / 100) : (fen / 100).toFixed(2)
 }
 
 function valuesOf(type: CardType | null): TypeFormValues {
   const face: CardFace = type?.face ?? DEFAULT_FACE
   const validity: ValidityRule = type?.validity ?? { kind: 'none' }
+  const policy = type?.codePolicy ?? DEFAULT_CODE_POLICY
   return {
     code: type?.code ?? '',
     nameZh: type?.nameZh ?? '',
@@ -60,6 +71,10 @@ function valuesOf(type: CardType | null): TypeFormValues {
     colorText: face.colors.text,
     colorAccent: face.colors.accent,
     show: { ...face.fields },
+    permissions: [...policy.permissions],
+    offlineCount: String(policy.offline.maxCountPerDay),
+    offlineDay: yuanText(policy.offline.maxAmountPerDayFen),
+    offlineSingle: yuanText(policy.offline.maxSingleAmountFen),
     enabled: type?.enabled ?? true,
     sortOrder: String(type?.sortOrder ?? 100),
   }
@@ -88,6 +103,10 @@ function valuesFromBody(body: Record<string, any>, type: CardType | null): TypeF
     show: Object.fromEntries(
       FACE_FIELDS.map((field) => [field, !!body[`show${field[0].toUpperCase()}${field.slice(1)}`]])
     ),
+    permissions: Array.isArray(body.permissions) ? body.permissions.map(String) : [],
+    offlineCount: text(body.offlineCount),
+    offlineDay: text(body.offlineDay),
+    offlineSingle: text(body.offlineSingle),
     enabled: !!body.enabled,
     sortOrder: text(body.sortOrder),
   }
@@ -148,6 +167,7 @@ async function renderForm(
       checked: !!values.show[field],
     })),
     limits: LIMITS,
+    permissionTags: PERMISSION_TAG_NAMES,
     maxKilobytes: {
       background: MAX_IMAGE_BYTES.background / 1024,
       logo: MAX_IMAGE_BYTES.logo / 1024,
@@ -300,6 +320,23 @@ async function save(ctx: HttpContext, type: CardType | null) {
       errors[message.field.split('.')[0]] ??= message.message
     }
   }
+  // The campus-code policy: a form without any of its fields keeps the type's.
+  const policyFields = ['permissions', 'offlineCount', 'offlineDay', 'offlineSingle']
+  let codePolicy: CardTypeInput['codePolicy']
+  if (data && policyFields.some((field) => field in body)) {
+    const day = yuanToFen(data.offlineDay)
+    const single = yuanToFen(data.offlineSingle)
+    if (day === null) errors.offlineDay = i18n.t('cards.errors.offline_amount_invalid')
+    if (single === null) errors.offlineSingle = i18n.t('cards.errors.offline_amount_invalid')
+    codePolicy = {
+      permissions: data.permissions ?? [],
+      offline: {
+        maxCountPerDay: data.offlineCount ?? 0,
+        maxAmountPerDayFen: day ?? 0,
+        maxSingleAmountFen: single ?? 0,
+      },
+    }
+  }
   if (!data || Object.keys(errors).length > 0) return again(errors)
 
   const images: CardTypeInput['images'] = {}
@@ -340,6 +377,7 @@ async function save(ctx: HttpContext, type: CardType | null) {
       },
       enabled: !!data.enabled,
       sortOrder: data.sortOrder,
+      codePolicy,
       images,
     },
     type ? { mode: 'update', publicId: type.publicId } : { mode: 'create' },

@@ -7,6 +7,7 @@ import type { IdentityType } from '#identity/models/person'
 import { isIdentityType } from '#cards/services/card_rules'
 import { readValidityRule, type ValidityRule } from '#cards/services/validity'
 import { readFace, type CardFace } from '#cards/services/card_face'
+import { readCodePolicy, type CodePolicy } from '#cards/services/code_policy'
 
 /** SQLite hands booleans back as 0 and 1. */
 export const booleanColumn = {
@@ -65,6 +66,13 @@ export default class CardType extends BaseModel {
     consume: (value: string) => readFace(value),
   })
   declare face: CardFace
+
+  /** Permission tags and offline limits signed into the type's credentials. */
+  @column({
+    prepare: (value: CodePolicy) => JSON.stringify(value),
+    consume: (value: string | null) => readCodePolicy(value),
+  })
+  declare codePolicy: CodePolicy
 
   @column(booleanColumn)
   declare isTemporary: boolean

@@ -7,6 +7,7 @@ import {
   UPGRADE_TRIGGERS,
 } from '#cards/services/card_rules'
 import { VALIDITY_KINDS } from '#cards/services/validity'
+import { MAX_OFFLINE_COUNT, PERMISSION_TAG_NAMES } from '#cards/services/code_policy'
 import { ISSUANCE_TARGETS } from '#cards/models/card_issuance'
 
 /** A public id (ULID, Crockford base32). */
@@ -109,6 +110,13 @@ export const cardTypeFormValidator = vine.create({
   showOrg: vine.boolean().optional(),
   showType: vine.boolean().optional(),
   showValidity: vine.boolean().optional(),
+  permissions: vine
+    .array(vine.enum(PERMISSION_TAG_NAMES))
+    .maxLength(PERMISSION_TAG_NAMES.length)
+    .optional(),
+  offlineCount: vine.number().withoutDecimals().range([0, MAX_OFFLINE_COUNT]).optional(),
+  offlineDay: vine.string().trim().maxLength(12).optional(),
+  offlineSingle: vine.string().trim().maxLength(12).optional(),
   removeBackground: vine.boolean().optional(),
   removeLogo: vine.boolean().optional(),
   enabled: vine.boolean().optional(),
