@@ -216,7 +216,8 @@ test.serial('with TOTP turned on, sign-in asks for a code and refuses a used one
   const wrongCode = await phone.post('/portal/me/totp', { code: '000000' })
   t.is(wrongCode.location, '/portal/me/totp')
   await phone.get('/portal/me/totp')
-  const enabled = await phone.post('/portal/me/totp', { code: totpNow(secret) })
+  const enabling = totpNow(secret)
+  const enabled = await phone.post('/portal/me/totp', { code: enabling })
   t.is(enabled.location, '/portal/me/security')
   t.regex((await phone.get('/portal/me/security')).text, /已开启/)
 
@@ -224,7 +225,7 @@ test.serial('with TOTP turned on, sign-in asks for a code and refuses a used one
   const desktop = new TestClient(quad.baseUrl)
   t.is((await postSignIn(desktop, given.personNo, given.password)).location, '/portal/login/totp')
   await desktop.get('/portal/login/totp')
-  const replayed = await desktop.post('/portal/login/totp', { code: totpNow(secret) })
+  const replayed = await desktop.post('/portal/login/totp', { code: enabling })
   t.is(replayed.location, '/portal/login/totp')
   t.is(
     flashOf((await desktop.follow(replayed)).text),
