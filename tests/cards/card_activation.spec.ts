@@ -247,6 +247,55 @@ test.serial(
   }
 )
 
+test.serial('a holder of two cards switches between them on the card page', async (t) => {
+  const { client, card, given } = await holder()
+  const { IssueCard } = await import('#cards/actions/issue_card')
+  const { SYSTEM_ACTOR } = await import('#core/services/audit')
+  // A second kind of card anyone may hold, such as a library card.
+  const { SaveCardType } = await import('#cards/actions/save_card_type')
+  const saved = await new SaveCardType().handle(
+    {
+      code: 'library',
+      nameZh: '图书馆卡',
+      nameEn: 'Library card',
+      identityTypes: [],
+      audience: null,
+      validity: { kind: 'none' },
+      face: {
+        title: '',
+        colors: { background: '#114477', text: '#FFFFFF', accent: '#FFCC00' },
+        fields: { name: true, photo: false, number: true, org: false, type: true, validity: false },
+      },
+      enabled: true,
+      sortOrder: 900,
+    },
+    { mode: 'create' },
+    SYSTEM_ACTOR
+  )
+  if (!saved.ok) return t.fail(saved.error)
+  const temporary = await new IssueCard().handle(
+    { person: { id: given.person.id }, cardType: { code: 'library' } },
+    SYSTEM_ACTOR
+  )
+  if (!temporary.ok) return t.fail(temporary.error)
+  const first = await client.get('/portal/card')
+  t.regex(first.text, /data-testid="card-switcher"/)
+  t.regex(first.text, new RegExp(`data-card="${card.publicId}"`), 'the first card by type order')
+  t.regex(first.text, new RegExp(`data-card-option="${temporary.value.publicId}"`))
+  const second = await client.get(`/portal/card?card=${temporary.value.publicId}`)
+  t.regex(second.text, new RegExp(`data-card="${temporary.value.publicId}"`))
+  t.regex(second.text, new RegExp(`href="/portal/card\\?card=${card.publicId}"`))
+  // Someone else's card, or nonsense, shows the holder's own first card.
+  const stranger = await holder()
+  const foreign = await client.get(`/portal/card?card=${stranger.card.publicId}`)
+  t.regex(foreign.text, new RegExp(`data-card="${card.publicId}"`))
+  const nonsense = await client.get('/portal/card?card=%3Cscript%3E')
+  t.is(nonsense.status, 200)
+  t.regex(nonsense.text, new RegExp(`data-card="${card.publicId}"`))
+  // A holder of one card sees no switcher.
+  t.notRegex((await stranger.client.get('/portal/card')).text, /data-testid="card-switcher"/)
+})
+
 test.serial(
   'a wrong proof, a challenge of another card or no CSRF token are refused',
   async (t) => {

@@ -8,6 +8,7 @@ import {
   CODE_REFRESH_SECONDS,
   deviceChallenge,
   portalCardOf,
+  portalCardsOf,
   RENEW_AFTER_SECONDS,
 } from '#cards/services/card_devices'
 import { cardSample, faceView } from '#cards/services/card_view'
@@ -29,11 +30,28 @@ export default class PortalCardController {
   async show(ctx: HttpContext) {
     const { i18n } = ctx
     const { person } = ctx.portal!
-    const card = await portalCardOf(person.id)
+    // ?card= picks one of several cards (a student card and a temporary card…).
+    const [invalid, query] = await cardChallengeValidator.tryValidate(ctx.request.qs())
+    const wanted = invalid ? null : (query.card ?? null)
+    const card =
+      (wanted && (await portalCardOf(person.id, wanted))) || (await portalCardOf(person.id))
+    const others = await portalCardsOf(person.id)
     const school = await currentSchool()
     const t = i18n.t.bind(i18n)
+    const { arrearsFor } = await import('#ledger/services/arrears')
+    const { walletTotal } = await import('#reports/services/wallet_report')
     return ctx.view.render('pages/cards/portal/card', {
       card,
+      switcher:
+        others.length > 1
+          ? others.map((each) => ({
+              publicId: each.publicId,
+              name: each.cardType.nameIn(i18n.locale),
+              current: each.publicId === card?.publicId,
+            }))
+          : [],
+      arrears: await arrearsFor(person.id),
+      walletTotal: await walletTotal(person.id),
       number: card ? formatCardNo(card.cardNo) : null,
       typeName: card ? card.cardType.nameIn(i18n.locale) : null,
       usable: card ? card.state === 'active' || card.state === 'pending_activation' : false,

@@ -89,6 +89,18 @@ export async function portalCardOf(personId: number, publicId?: string | null) {
     .first()
 }
 
+/** The person's live cards (pending activation, active, frozen), in the order the portal shows them. */
+export function portalCardsOf(personId: number) {
+  return Card.query()
+    .where('cards.person_id', personId)
+    .whereIn('cards.state', LIVE_STATES as string[])
+    .join('card_types', 'card_types.id', 'cards.card_type_id')
+    .select('cards.*')
+    .preload('cardType')
+    .orderBy('card_types.sort_order')
+    .orderBy('cards.id')
+}
+
 /** Unix seconds of a DateTime. */
 export function unixSeconds(time: DateTime): number {
   return Math.floor(time.toSeconds())

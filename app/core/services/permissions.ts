@@ -25,9 +25,14 @@ export const PERMISSIONS = [
   'card_types.manage',
   'ledger.read',
   'ledger.write',
+  'merchants.view',
   'merchants.manage',
   'finance.reports',
+  'settlement.manage',
   'apps.manage',
+  'access.view',
+  'access.manage',
+  'terminals.manage',
 ] as const
 
 export type Permission = (typeof PERMISSIONS)[number]
@@ -45,8 +50,10 @@ export const BUILT_IN_ROLES = {
     'console.access',
     'ledger.read',
     'ledger.write',
+    'merchants.view',
     'merchants.manage',
     'finance.reports',
+    'settlement.manage',
     'people.read',
   ],
   enrollment_office: [

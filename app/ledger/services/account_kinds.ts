@@ -69,6 +69,7 @@ export const SYSTEM_ACCOUNTS = {
   fee_income: 'fee_income',
   subsidy_funding: 'subsidy_funding',
   suspense: 'suspense',
+  payout_clearing: 'channel_clearing',
 } as const satisfies Record<string, AccountKind>
 
 export type SystemAccountCode = keyof typeof SYSTEM_ACCOUNTS
