@@ -107,7 +107,7 @@ export default async function gatewayBench(args: string[]) {
       clients.push(terminal)
     }
     const payers: Awaited<ReturnType<typeof givenPayer>>[] = []
-    for (let index = 0; index < payerCount; index++) payers.push(await givenPayer(10_000_000))
+    for (let index = 0; index < payerCount; index++) payers.push(await givenPayer(1_000_000))
 
     let sequence = 0
     const makeCodes = async (count: number) => {
