@@ -71,7 +71,16 @@ declareBrowserTests(test, () => {
       )
       t.deepEqual(await templateLeftovers(page), [])
       t.regex(await page.getByTestId('portal-greeting').innerText(), /王小明/)
-      t.is(await page.locator('[data-tile]').count(), 4)
+      const tiles = await page
+        .locator('[data-tile]')
+        .evaluateAll((items) => items.map((item) => item.getAttribute('data-tile')))
+      t.deepEqual([...tiles].sort(), [
+        'balance',
+        'campus_code',
+        'merchant_pay',
+        'notices',
+        'service_hall',
+      ])
       t.true(await page.getByTestId('tab-me').isVisible())
       const tabs = await page.locator('.portal-tabs').boundingBox()
       t.true(

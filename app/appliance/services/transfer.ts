@@ -201,7 +201,13 @@ async function appliedMigrations(client: QueryClientContract): Promise<string[]>
  * types and upgrade rules, counters). They are replaced by the copy like
  * every table, but rows in them alone do not make a target hold a school.
  */
-const SEEDED_BY_MIGRATIONS = new Set(['roles', 'card_types', 'card_upgrade_rules', 'card_counters'])
+const SEEDED_BY_MIGRATIONS = new Set([
+  'roles',
+  'card_types',
+  'card_upgrade_rules',
+  'card_counters',
+  'terminal_offline_limits',
+])
 
 /** Tables holding rows beyond what a fresh migration leaves (the audit chain's zero head, seeds). */
 async function occupiedTables(client: QueryClientContract, tables: string[]) {
