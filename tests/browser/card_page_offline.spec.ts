@@ -14,6 +14,7 @@ import {
   type BrowserSession,
 } from '#tests/helpers/browser'
 import { TestClient } from '#tests/helpers/http'
+import type { Page } from 'playwright-core'
 import type { GivenPerson } from '../portal/fixtures.js'
 
 const PHONE = {
@@ -22,11 +23,22 @@ const PHONE = {
 }
 
 /** A page expression: the QR text shown is set and differs from `previous`. */
-function codeOtherThan(previous: string) {
-  return `(() => {
-    const text = document.querySelector('[data-code-panel]')?.getAttribute('data-code-text')
-    return Boolean(text) && text !== ${JSON.stringify(previous)}
-  })()`
+/**
+ * Waits until the page shows a code other than `previous`. The predicate is a
+ * function, not a string: a string would be evaluated with eval() while
+ * polling, which the page's CSP (script-src 'self') refuses.
+ */
+function codeOtherThan(page: Page, previous: string, timeout = 30_000) {
+  return page.waitForFunction(
+    (before: string) => {
+      const text = (globalThis as any).document
+        .querySelector('[data-code-panel]')
+        ?.getAttribute('data-code-text')
+      return Boolean(text) && text !== before
+    },
+    previous,
+    { timeout }
+  )
 }
 
 let quad: TestApp
@@ -57,7 +69,12 @@ declareBrowserTests(test, () => {
     const client = new TestClient(quad.baseUrl)
     await portalSignIn(client, given)
     portalCookie = client.cookie('quad_portal')!
-    session = await openBrowser(quad.baseUrl, { viewport: PHONE.viewport, context: PHONE.context })
+    session = await openBrowser(quad.baseUrl, {
+      viewport: PHONE.viewport,
+      context: PHONE.context,
+      // Under a loaded CI machine the service worker and WebCrypto take their time.
+      timeout: 30_000,
+    })
   })
 
   test.after.always(async () => {
@@ -92,22 +109,23 @@ declareBrowserTests(test, () => {
     t.deepEqual(stored, [{ implementation: 'webcrypto', type: 'private', extractable: false }])
 
     // The service worker has kept the page and its scripts.
-    await page.waitForFunction(`(async () => {
-      const cache = await caches.open('quad-card-v1')
-      const paths = (await cache.keys()).map((request) => new URL(request.url).pathname)
-      return ['/portal/card', '/js/card_page.js', '/js/campus_code.js', '/js/qr_encoder.js']
-        .every((path) => paths.includes(path))
-    })()`)
+    await page.waitForFunction(async () => {
+      const cache = await (globalThis as any).caches.open('quad-card-v1')
+      const paths = (await cache.keys()).map((request: any) => new URL(request.url).pathname)
+      return ['/portal/card', '/js/card_page.js', '/js/campus_code.js', '/js/qr_encoder.js'].every(
+        (path) => paths.includes(path)
+      )
+    })
 
     await context.setOffline(true)
     await page.reload()
     t.false((await page.evaluate('navigator.onLine')) as boolean)
     t.true((await page.evaluate('navigator.serviceWorker.controller !== null')) as boolean)
-    await page.waitForFunction(codeOtherThan(first), undefined, { timeout: 8000 })
+    await codeOtherThan(page, first)
     const second = (await panel.getAttribute('data-code-text'))!
     t.is(await panel.getAttribute('data-code-state'), 'offline')
     await page.getByTestId('card-refresh').click()
-    await page.waitForFunction(codeOtherThan(second))
+    await codeOtherThan(page, second)
     const third = (await panel.getAttribute('data-code-text'))!
     await context.setOffline(false)
 
