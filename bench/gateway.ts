@@ -16,40 +16,13 @@
  * Targets (issue 7): ≥ 1,500 online payments/s, p99 ≤ 50 ms at 500/s,
  * ≥ 5,000 offline records/s, on SQLite and PostgreSQL.
  */
-import { spawn, type ChildProcess } from 'node:child_process'
+import type { ChildProcess } from 'node:child_process'
 import { readFileSync } from 'node:fs'
-import { join } from 'node:path'
 import { option, ranOnEachDatabase } from './support/cli.js'
 
 function percentile(sorted: number[], p: number) {
   if (sorted.length === 0) return Number.NaN
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]
-}
-
-async function serveGateway(
-  env: Record<string, string>
-): Promise<{ child: ChildProcess; url: string }> {
-  const child = spawn(
-    process.execPath,
-    ['ace', 'terminals:serve', '--port', '0', '--host', '127.0.0.1', '--no-ansi'],
-    { cwd: join(import.meta.dirname, '..'), env, stdio: ['ignore', 'pipe', 'pipe'] }
-  )
-  const url = await new Promise<string>((resolve, reject) => {
-    let output = ''
-    const timer = setTimeout(() => reject(new Error(`gateway did not start: ${output}`)), 90_000)
-    const read = (chunk: Buffer) => {
-      output += chunk
-      const match = output.match(/listening on (https:\/\/\S+?)\/t\/v1/)
-      if (match) {
-        clearTimeout(timer)
-        resolve(match[1])
-      }
-    }
-    child.stdout!.on('data', read)
-    child.stderr!.on('data', read)
-    child.on('exit', () => reject(new Error(`gateway exited: ${output}`)))
-  })
-  return { child, url }
 }
 
 export default async function gatewayBench(args: string[]) {
@@ -71,7 +44,7 @@ export default async function gatewayBench(args: string[]) {
     const { givenSchool } = await import('../tests/helpers/fixtures.js')
     const { givenShop, givenPayer } = await import('../tests/merchants/given.js')
     const { codeOf, nowSeconds } = await import('../tests/cards/code_fixtures.js')
-    const { givenTerminal } = await import('../tests/terminals/helpers.js')
+    const { givenTerminal, serveGatewayProcess } = await import('../tests/terminals/helpers.js')
     const { aceEnvironment } = await import('../tests/helpers/ace.js')
     const { savePaymentSettings } = await import('#merchants/services/payment_settings')
     const { bookState } = await import('../tests/ledger/given.js')
@@ -89,7 +62,7 @@ export default async function gatewayBench(args: string[]) {
     for (const [key, value] of Object.entries({ ...process.env, ...aceEnvironment(quad) }))
       if (value !== undefined) env[key] = value
     env.LOG_LEVEL = 'warn'
-    gateway = await serveGateway(env)
+    gateway = await serveGatewayProcess(env)
     const caPem = readFileSync(pkiPaths.caCert(), 'utf8')
 
     const { shop } = await givenShop()

@@ -7,8 +7,6 @@
  * acknowledged is in the ledger, none twice after the terminal retries.
  */
 import test from 'ava'
-import { spawn, type ChildProcess } from 'node:child_process'
-import { join } from 'node:path'
 import { bootTestApp, type TestApp } from '#tests/helpers/app'
 import { givenTerminal, startGateway, type TestGateway } from './helpers.js'
 import type { SimulatedTerminal } from '#terminals/simulator/terminal'
@@ -227,33 +225,14 @@ test.serial('a code replayed at two terminals is booked once and flagged', async
   await assertBalanced(t)
 })
 
-/** `node ace terminals:serve` in a child process; resolves with its URL. */
-async function serveGateway(): Promise<{ child: ChildProcess; url: string }> {
+/** `node ace terminals:serve` in a child process with this app's environment. */
+async function serveGateway() {
   const { aceEnvironment } = await import('#tests/helpers/ace')
+  const { serveGatewayProcess } = await import('./helpers.js')
   const env: Record<string, string> = {}
   for (const [key, value] of Object.entries({ ...process.env, ...aceEnvironment(quad) }))
     if (value !== undefined) env[key] = value
-  const child = spawn(
-    process.execPath,
-    ['ace', 'terminals:serve', '--port', '0', '--host', '127.0.0.1', '--no-ansi'],
-    { cwd: join(import.meta.dirname, '../..'), env, stdio: ['ignore', 'pipe', 'pipe'] }
-  )
-  const url = await new Promise<string>((resolve, reject) => {
-    let output = ''
-    const timer = setTimeout(() => reject(new Error(`gateway did not start: ${output}`)), 60_000)
-    const read = (chunk: Buffer) => {
-      output += chunk
-      const match = output.match(/listening on (https:\/\/\S+?)\/t\/v1/)
-      if (match) {
-        clearTimeout(timer)
-        resolve(match[1])
-      }
-    }
-    child.stdout!.on('data', read)
-    child.stderr!.on('data', read)
-    child.on('exit', () => reject(new Error(`gateway exited: ${output}`)))
-  })
-  return { child, url }
+  return serveGatewayProcess(env, 60_000)
 }
 
 test.serial(

@@ -3,9 +3,11 @@
  * port, with the appliance CA and server certificate in the test storage
  * root. Import after the app has booted.
  */
+import { spawn, type ChildProcess } from 'node:child_process'
 import type { Server } from 'node:https'
 import type { AddressInfo } from 'node:net'
 import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
 
 export interface TestGateway {
   baseUrl: string
@@ -46,4 +48,39 @@ export async function givenTerminal(
   const result = await createTerminal({ type: 'system', name: 'test' }, { name, kind })
   if (!result.ok) throw new Error('terminal not created')
   return { publicId: result.value.terminal.publicId, code: result.value.enrollmentCode }
+}
+
+/**
+ * `node ace terminals:serve` as a child process on a free port (what a kill -9
+ * test and the benchmark need: a gateway that can die on its own); resolves
+ * with its URL once it listens.
+ */
+export async function serveGatewayProcess(
+  env: Record<string, string>,
+  startTimeoutMs = 90_000
+): Promise<{ child: ChildProcess; url: string }> {
+  const child = spawn(
+    process.execPath,
+    ['ace', 'terminals:serve', '--port', '0', '--host', '127.0.0.1', '--no-ansi'],
+    { cwd: join(import.meta.dirname, '../..'), env, stdio: ['ignore', 'pipe', 'pipe'] }
+  )
+  const url = await new Promise<string>((resolve, reject) => {
+    let output = ''
+    const timer = setTimeout(
+      () => reject(new Error(`gateway did not start: ${output}`)),
+      startTimeoutMs
+    )
+    const read = (chunk: Buffer) => {
+      output += chunk
+      const match = output.match(/listening on (https:\/\/\S+?)\/t\/v1/)
+      if (match) {
+        clearTimeout(timer)
+        resolve(match[1])
+      }
+    }
+    child.stdout!.on('data', read)
+    child.stderr!.on('data', read)
+    child.on('exit', () => reject(new Error(`gateway exited: ${output}`)))
+  })
+  return { child, url }
 }
