@@ -171,22 +171,7 @@ export default class MerchantsController {
   }
 
   async storeShop(ctx: HttpContext) {
-    const { request, response, session, i18n, bouncer } = ctx
-    await bouncer.authorize('permit', 'merchants.manage')
-    const data = await request.validateUsing(shopValidator)
-    const result = await new SaveShop().handle(
-      { merchantPublicId: String(ctx.params.publicId) },
-      {
-        name: data.name,
-        nameEn: data.nameEn,
-        location: data.location,
-        category: data.category ?? null,
-      },
-      actorFrom(ctx)
-    )
-    if (!result.ok) return response.notFound()
-    session.flash('notice', i18n.t('merchants.shops.saved'))
-    return response.redirect(`/console/merchants/shops/${result.value.publicId}`)
+    return this.saveShop(ctx, { merchantPublicId: String(ctx.params.publicId) })
   }
 
   async showShop(ctx: HttpContext) {
@@ -209,11 +194,19 @@ export default class MerchantsController {
   }
 
   async updateShop(ctx: HttpContext) {
+    return this.saveShop(ctx, { shopPublicId: String(ctx.params.publicId) })
+  }
+
+  /** A new shop of a merchant, or an existing shop, from the shop form. */
+  private async saveShop(
+    ctx: HttpContext,
+    target: { merchantPublicId: string } | { shopPublicId: string }
+  ) {
     const { request, response, session, i18n, bouncer } = ctx
     await bouncer.authorize('permit', 'merchants.manage')
     const data = await request.validateUsing(shopValidator)
     const result = await new SaveShop().handle(
-      { shopPublicId: String(ctx.params.publicId) },
+      target,
       {
         name: data.name,
         nameEn: data.nameEn,
