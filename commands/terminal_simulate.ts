@@ -3,9 +3,11 @@ import type { CommandOptions } from '@adonisjs/core/types/ace'
 
 /**
  * The reference terminal on the command line: enrolls with a one-time code
- * (first run), then fetches its configuration, syncs and sends heartbeats,
- * keeping its key, certificate and records in a state file like a real
- * terminal keeps them in flash. Needs no database: it is a terminal.
+ * (first run), then fetches its configuration, syncs (a door or gate also
+ * its access rules), uploads the records it stored offline and sends
+ * heartbeats, keeping its key, certificate, synced rules and records in a
+ * state file like a real terminal keeps them in flash. Needs no database:
+ * it is a terminal.
  */
 export default class TerminalSimulate extends BaseCommand {
   static commandName = 'terminal:simulate'
@@ -86,6 +88,21 @@ export default class TerminalSimulate extends BaseCommand {
         `Synced ${sync.issuer_keys.length} issuer key(s), blacklist version ${sync.blacklist.version} ` +
           `(+${sync.blacklist.added.length} −${sync.blacklist.removed.length})`
       )
+      for (const [point, rules] of Object.entries(terminal.state.synced.accessRules)) {
+        this.logger.info(
+          `Access rules of point ${point}: version ${rules.version}, ` +
+            `${rules.snapshot.holders.length} holder(s), ${rules.snapshot.groups.length} group(s)`
+        )
+      }
+      // Decisions and payments stored offline in the state file go up now that the gateway answers.
+      if (terminal.records.pending(1, 'access').length > 0) {
+        const { sent } = await terminal.uploadAccessEvents()
+        this.logger.info(`Uploaded ${sent} offline access decision(s)`)
+      }
+      if (terminal.records.pending(1, 'payment').length > 0) {
+        const { sent } = await terminal.uploadOffline()
+        this.logger.info(`Uploaded ${sent} offline payment(s)`)
+      }
       for (let sent = 0; this.heartbeats === 0 || sent < this.heartbeats; sent++) {
         if (sent > 0) await new Promise((resolve) => setTimeout(resolve, this.interval * 1000))
         const beat = await terminal.heartbeat()

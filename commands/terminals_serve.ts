@@ -4,7 +4,9 @@ import type { CommandOptions } from '@adonisjs/core/types/ace'
 /**
  * The terminal gateway process: HTTPS with mutual TLS on its own port,
  * serving the /t/v1 protocol (docs/terminal-protocol.md) with the same
- * actions and database as the web process. Stateless: run one or more.
+ * actions and database as the web process. It keeps nothing but a memory
+ * of at most 2 s of which terminal a certificate belongs to: run one or more.
+ * `bin/quad start` runs it beside the web process and the worker.
  */
 export default class TerminalsServe extends BaseCommand {
   static commandName = 'terminals:serve'

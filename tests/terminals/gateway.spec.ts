@@ -398,59 +398,36 @@ test.serial(
     const listed = await terminal.payOffline(await codeOf(otherDevice), 100)
     t.is(listed.ok ? null : listed.error, 'card_blacklisted')
 
-    // Access offline needs the access tag (the fixture's credential has it).
-    const access = await terminal.accessOffline(await codeOf(device))
-    t.true(access.ok)
+    // A till controls no access point: no access rules, so it opens nothing offline.
+    const access = await terminal.accessOffline({ code: await codeOf(device) })
+    t.false(access.decision.allowed)
+    t.is(access.decision.reason, 'unknown_point')
+    t.is(access.record, null)
 
     t.deepEqual(
       terminal.records.pending().map((record) => record.sequence),
-      [1, 2, 3, 4, 5, 6]
+      [1, 2, 3, 4, 5]
     )
     const beat = await terminal.heartbeat()
     t.is(beat.clock_status, 'ok')
     const row = await terminalRow(terminal.state.terminalId!)
-    t.is(Number(row.pending_offline_records), 6)
+    t.is(Number(row.pending_offline_records), 5)
   }
 )
 
 test.serial(
-  'node ace terminals:serve and node ace terminal:simulate speak the protocol',
+  'node ace terminals:serve and node ace terminal:simulate speak the protocol; a revocation reaches the gateway process within 2 s',
   async (t) => {
-    const { spawn } = await import('node:child_process')
     const { join } = await import('node:path')
     const { aceEnvironment, runAce } = await import('#tests/helpers/ace')
     const { pkiPaths } = await import('#appliance/services/pki')
+    const { serveGatewayProcess } = await import('./helpers.js')
+    const { CERTIFICATE_CACHE_MS } = await import('#terminals/services/terminal_auth')
     const env: Record<string, string> = {}
     for (const [key, value] of Object.entries({ ...process.env, ...aceEnvironment(quad) }))
       if (value !== undefined) env[key] = value
-    const child = spawn(
-      process.execPath,
-      ['ace', 'terminals:serve', '--port', '0', '--host', '127.0.0.1', '--no-ansi'],
-      {
-        cwd: join(import.meta.dirname, '../..'),
-        env,
-        stdio: ['ignore', 'pipe', 'pipe'],
-      }
-    )
+    const { child, url } = await serveGatewayProcess(env, 60_000)
     try {
-      const url = await new Promise<string>((resolve, reject) => {
-        let output = ''
-        const timer = setTimeout(
-          () => reject(new Error(`gateway did not start: ${output}`)),
-          60_000
-        )
-        const read = (chunk: Buffer) => {
-          output += chunk
-          const match = output.match(/listening on (https:\/\/\S+?)\/t\/v1/)
-          if (match) {
-            clearTimeout(timer)
-            resolve(match[1])
-          }
-        }
-        child.stdout.on('data', read)
-        child.stderr.on('data', read)
-        child.on('exit', () => reject(new Error(`gateway exited: ${output}`)))
-      })
       const { publicId, code } = await givenTerminal('checkin', 'Hall check-in')
       const state = join(quad.storage, 'sim-terminal.json')
       const result = await runAce(
@@ -483,8 +460,82 @@ test.serial(
       )
       t.is(again.code, 0, again.output)
       t.regex(again.output, /clock skewed/)
+
+      // Revoked by this process (the console), not by the gateway's: the gateway
+      // learns of it within CERTIFICATE_CACHE_MS, on the same kept-alive connection.
+      const { SimulatedTerminal } = await import('#terminals/simulator/terminal')
+      const terminal = new SimulatedTerminal({ baseUrl: url, statePath: state })
+      opened.push(terminal)
+      t.is((await terminal.client.send('GET', '/t/v1/clock')).status, 200)
+      const { revokeTerminal } = await import('#terminals/actions/revoke_terminal')
+      t.true((await revokeTerminal({ type: 'system' }, publicId, 'stolen')).ok)
+      const revokedAt = Date.now()
+      let answer = await terminal.client.send('GET', '/t/v1/clock')
+      while (answer.status === 200 && Date.now() - revokedAt < 10_000) {
+        await new Promise((resolve) => setTimeout(resolve, 50))
+        answer = await terminal.client.send('GET', '/t/v1/clock')
+      }
+      const took = Date.now() - revokedAt
+      t.log(`refused ${took} ms after the revocation`)
+      t.is(answer.status, 403)
+      t.is(answer.body.error.code, 'terminal_revoked')
+      // The bound, plus a request's time on a busy machine.
+      t.true(took <= CERTIFICATE_CACHE_MS + 1000, `refused after ${took} ms`)
     } finally {
       child.kill('SIGTERM')
+    }
+  }
+)
+
+test.serial(
+  'a kept-alive terminal costs one lookup per 2 s; a change the gateway is not told of counts from then',
+  async (t) => {
+    const { CertificateCache } = await import('#terminals/services/certificate_cache')
+    const { CERTIFICATE_CACHE_MS, terminalForCertificate } =
+      await import('#terminals/services/terminal_auth')
+    const { revokeTerminal } = await import('#terminals/actions/revoke_terminal')
+    const { SimulatedTerminal } = await import('#terminals/simulator/terminal')
+    // A gateway with a memory of its own, on a clock of the test's: what a gateway
+    // process sees of changes made by the console process.
+    const clock = { now: 0 }
+    let lookups = 0
+    const elsewhere = await startGateway({
+      certificates: new CertificateCache({
+        ttlMs: CERTIFICATE_CACHE_MS,
+        clock: () => clock.now,
+        lookup: (fingerprint) => {
+          lookups += 1
+          return terminalForCertificate(fingerprint)
+        },
+      }),
+    })
+    try {
+      const { publicId, code } = await givenTerminal('pos', 'Library till')
+      const terminal = new SimulatedTerminal({ baseUrl: elsewhere.baseUrl, caPem: elsewhere.caPem })
+      opened.push(terminal)
+      await terminal.enroll(code)
+      await terminal.fetchConfig()
+      await terminal.heartbeat()
+      await terminal.sync()
+      for (let index = 0; index < 20; index++) {
+        t.is((await terminal.client.send('GET', '/t/v1/clock')).status, 200)
+      }
+      t.is(lookups, 1, 'one lookup for 23 requests')
+      t.truthy((await terminalRow(publicId)).last_seen_at)
+
+      t.true((await revokeTerminal({ type: 'system' }, publicId, 'stolen')).ok)
+      t.is(
+        (await terminal.client.send('GET', '/t/v1/clock')).status,
+        200,
+        'still the answer read before the revocation'
+      )
+      clock.now += CERTIFICATE_CACHE_MS
+      const refused = await terminal.client.send('GET', '/t/v1/config')
+      t.is(refused.status, 403)
+      t.is(refused.body.error.code, 'terminal_revoked')
+      t.is(lookups, 2)
+    } finally {
+      await elsewhere.close()
     }
   }
 )

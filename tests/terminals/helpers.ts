@@ -5,6 +5,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process'
 import type { Server } from 'node:https'
+import type { GatewayServerOptions } from '#terminals/gateway/server'
 import type { AddressInfo } from 'node:net'
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
@@ -16,7 +17,18 @@ export interface TestGateway {
   close(): Promise<void>
 }
 
-export async function startGateway(): Promise<TestGateway> {
+export interface StartGatewayOptions {
+  /** Default: a free port. Pass the port of a gateway closed before to bring it back. */
+  port?: number
+  /**
+   * Certificate → terminal memory. Default: this process's, which the
+   * terminal actions update; a cache of its own makes the gateway learn of
+   * changes only as a gateway in another process does.
+   */
+  certificates?: GatewayServerOptions['certificates']
+}
+
+export async function startGateway(options: StartGatewayOptions = {}): Promise<TestGateway> {
   const { prepareStorageFolders } = await import('#appliance/services/storage_root')
   const { ensureCertificateAuthority, ensureServerCertificate, pkiPaths } =
     await import('#appliance/services/pki')
@@ -25,8 +37,14 @@ export async function startGateway(): Promise<TestGateway> {
   prepareStorageFolders()
   ensureCertificateAuthority()
   ensureServerCertificate()
-  const server = createGatewayServer({ router: await loadGatewayRouter() })
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const server = createGatewayServer({
+    router: await loadGatewayRouter(),
+    certificates: options.certificates,
+  })
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject)
+    server.listen(options.port ?? 0, '127.0.0.1', resolve)
+  })
   return {
     baseUrl: `https://127.0.0.1:${(server.address() as AddressInfo).port}`,
     caPem: readFileSync(pkiPaths.caCert(), 'utf8'),

@@ -11,6 +11,7 @@ import {
   type IssuedTerminalCertificate,
 } from '#terminals/services/certificates'
 import { hashEnrollmentCode } from '#terminals/services/enrollment_codes'
+import { forgetTerminalCertificate } from '#terminals/services/terminal_auth'
 import { terminalAuditView } from '#terminals/services/terminal_view'
 
 export type EnrollInput =
@@ -40,7 +41,7 @@ export async function enrollTerminal(input: EnrollInput): Promise<Result<Enrollm
     publicKey = parsed.value
   }
   const hash = hashEnrollmentCode(input.enrollmentCode)
-  return db.transaction(async (trx) => {
+  const result = await db.transaction(async (trx) => {
     const terminal = await Terminal.query({ client: trx })
       .where('enrollment_code_hash', hash)
       .forUpdate()
@@ -93,4 +94,7 @@ export async function enrollTerminal(input: EnrollInput): Promise<Result<Enrollm
     )
     return ok({ terminal, certificate, pkcs12 })
   })
+  // Enrollment runs in the gateway: the replaced certificate is refused from its next request.
+  if (result.ok) forgetTerminalCertificate(result.value.terminal.id)
+  return result
 }

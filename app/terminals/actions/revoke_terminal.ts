@@ -3,19 +3,21 @@ import db from '@adonisjs/lucid/services/db'
 import { recordAudit, type AuditActor } from '#core/services/audit'
 import { fail, ok, type Result } from '#core/services/result'
 import Terminal from '#terminals/models/terminal'
+import { forgetTerminalCertificate } from '#terminals/services/terminal_auth'
 import { terminalAuditView } from '#terminals/services/terminal_view'
 
 /**
- * Revokes a terminal: the gateway refuses its certificate from the next
- * request on (every request looks the certificate up), and any enrollment
- * code it still had stops working. Final: a replacement is a new terminal.
+ * Revokes a terminal: a gateway in this process refuses its certificate
+ * from the next request on, a gateway process elsewhere within
+ * CERTIFICATE_CACHE_MS (2 s), and any enrollment code it still had stops
+ * working. Final: a replacement is a new terminal.
  */
 export async function revokeTerminal(
   actor: AuditActor,
   publicId: string,
   reason: string | null
 ): Promise<Result<Terminal, 'not_found' | 'already_revoked'>> {
-  return db.transaction(async (trx) => {
+  const result = await db.transaction(async (trx) => {
     const terminal = await Terminal.query({ client: trx })
       .where('public_id', publicId)
       .forUpdate()
@@ -44,4 +46,6 @@ export async function revokeTerminal(
     )
     return ok(terminal)
   })
+  if (result.ok) forgetTerminalCertificate(result.value.id)
+  return result
 }

@@ -5,6 +5,7 @@ import { dbDateTime } from '#cards/services/db_time'
 import { fail, ok, type Result } from '#core/services/result'
 import Terminal, { TERMINAL_KINDS, type TerminalKind } from '#terminals/models/terminal'
 import type { TerminalOfflineLimits } from '#terminals/services/offline_limits'
+import { forgetTerminalCertificate } from '#terminals/services/terminal_auth'
 import { terminalAuditView } from '#terminals/services/terminal_view'
 
 export interface UpdateTerminalInput {
@@ -16,13 +17,17 @@ export interface UpdateTerminalInput {
   offlineSingleAmount: number | null
 }
 
-/** Changes a terminal's name, place, shop and offline limit overrides. Kind and certificate stay. */
+/**
+ * Changes a terminal's name, place, shop and offline limit overrides. Kind
+ * and certificate stay. The gateway answers with the new values within
+ * CERTIFICATE_CACHE_MS (at once when it runs in this process).
+ */
 export async function updateTerminal(
   actor: AuditActor,
   publicId: string,
   input: UpdateTerminalInput
 ): Promise<Result<Terminal, 'not_found' | 'terminal_revoked'>> {
-  return db.transaction(async (trx) => {
+  const result = await db.transaction(async (trx) => {
     const terminal = await Terminal.query({ client: trx })
       .where('public_id', publicId)
       .forUpdate()
@@ -46,6 +51,8 @@ export async function updateTerminal(
     )
     return ok(terminal)
   })
+  if (result.ok) forgetTerminalCertificate(result.value.id)
+  return result
 }
 
 /** Sets the default offline limits of each terminal kind (terminal_offline_limits). */

@@ -4,8 +4,13 @@ import type { TLSSocket } from 'node:tls'
 import { readFileSync, unwatchFile, watchFile } from 'node:fs'
 import { pkiPaths } from '#appliance/services/pki'
 import type Terminal from '#terminals/models/terminal'
+import type { CertificateCache } from '#terminals/services/certificate_cache'
 import { normalizeFingerprint } from '#terminals/services/certificates'
-import { markSeen, terminalForCertificate } from '#terminals/services/terminal_auth'
+import {
+  markSeen,
+  terminalCertificates,
+  type TerminalAuthError,
+} from '#terminals/services/terminal_auth'
 import { GatewayContext, type GatewayReply } from './context.js'
 import { errorBody, GatewayError } from './errors.js'
 import type { GatewayRoute, GatewayRouter } from './router.js'
@@ -21,6 +26,8 @@ export interface GatewayServerOptions {
   logger?: GatewayLogger
   /** How often to look for a new server certificate on disk (ms). */
   certificateCheckMs?: number
+  /** Certificate → terminal (default: this process's, shared with the actions that change terminals). */
+  certificates?: CertificateCache<Terminal, TerminalAuthError>
 }
 
 const silent: GatewayLogger = { info() {}, warn() {}, error() {} }
@@ -104,11 +111,15 @@ async function parseBody(req: IncomingMessage, route: GatewayRoute): Promise<unk
   }
 }
 
-async function authenticate(socket: TLSSocket, route: GatewayRoute): Promise<Terminal | null> {
+async function authenticate(
+  socket: TLSSocket,
+  route: GatewayRoute,
+  certificates: CertificateCache<Terminal, TerminalAuthError>
+): Promise<Terminal | null> {
   const fingerprint = peerFingerprint(socket)
   if (!route.authenticated) return null
   if (!fingerprint) throw new GatewayError('certificate_required', 401)
-  const found = await terminalForCertificate(fingerprint)
+  const found = await certificates.resolve(fingerprint)
   if (!found.ok) throw new GatewayError(found.error, 403)
   if (route.kinds && !route.kinds.includes(found.terminal.kind)) {
     throw new GatewayError('wrong_terminal_kind', 403, { kind: found.terminal.kind })
@@ -118,12 +129,14 @@ async function authenticate(socket: TLSSocket, route: GatewayRoute): Promise<Ter
 
 /**
  * The terminal gateway: HTTPS with mutual TLS and the /t/v1 JSON protocol
- * (docs/terminal-protocol.md). Stateless: every request looks its terminal
- * up by certificate, so any number of gateways can share a database.
+ * (docs/terminal-protocol.md). Keeps nothing but a short-lived memory of
+ * certificate → terminal (CERTIFICATE_CACHE_MS), so any number of gateways
+ * can share a database.
  */
 export function createGatewayServer(options: GatewayServerOptions): Server {
   const { router } = options
   const logger = options.logger ?? silent
+  const certificates = options.certificates ?? terminalCertificates
 
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
     const now = new Date()
@@ -136,7 +149,7 @@ export function createGatewayServer(options: GatewayServerOptions): Server {
       if (matched === null) throw new GatewayError('not_found', 404)
       if (matched === 'method') throw new GatewayError('method_not_allowed', 405)
       const { route, params } = matched
-      const terminal = await authenticate(socket, route)
+      const terminal = await authenticate(socket, route, certificates)
       terminalId = terminal?.publicId ?? null
       const body = await parseBody(req, route)
       if (terminal) await markSeen(terminal, address, now)

@@ -40,7 +40,12 @@ export async function recordHeartbeat(
   if (input.model !== undefined) changes.model = input.model
   if (input.pendingRecords !== undefined) changes.pending_offline_records = input.pendingRecords
   await client.from('terminals').where('id', terminal.id).update(changes)
+  // The gateway keeps this object for the terminal's next requests (terminal_auth.ts).
   terminal.clockDriftMs = driftMs
+  terminal.lastSeenAt = DateTime.fromJSDate(now).toUTC()
+  if (input.firmwareVersion !== undefined) terminal.firmwareVersion = input.firmwareVersion
+  if (input.model !== undefined) terminal.model = input.model
+  if (input.pendingRecords !== undefined) terminal.pendingOfflineRecords = input.pendingRecords
   return {
     serverTime,
     driftMs,

@@ -3,8 +3,9 @@
  * with neither the phone nor the terminal online, the terminal checks the
  * campus code with the issuer public keys and the blacklist it synced,
  * refuses a code it has already seen (replay cache), applies the per-card
- * offline limits for the day and stores a record with its own sequence
- * number for upload later.
+ * offline limits for the day (payments) or the access rules of the point
+ * (doors and gates) and stores a record with its own sequence number for
+ * upload later.
  */
 import {
   blacklistOf,
@@ -16,7 +17,22 @@ import {
   type VerifiedCode,
   type VerifyError,
 } from '#cards/campus_code/index'
-import type { RecordStore, TerminalRecord } from './records.js'
+import { normalizeUid } from '#cards/services/uids'
+import {
+  decideAccess,
+  type AccessDecision,
+  type AccessSnapshot,
+  type PresentedCredential,
+} from '#access/services/access_decision'
+import { presentedCode } from '#access/services/presented_code'
+import type { AccessRecord, PaymentRecord, RecordStore } from './records.js'
+
+/** One access point's rules, as the access_rules section of the last sync brought them. */
+export interface SyncedAccessRules {
+  version: number
+  etag: string
+  snapshot: AccessSnapshot
+}
 
 /** What GET /t/v1/sync returns, as the terminal keeps it. */
 export interface SyncedState {
@@ -33,21 +49,35 @@ export interface SyncedState {
   campusCode: { lifetime_seconds: number; clock_skew_seconds: number }
   /** The school's time zone: "per day" means a calendar day there. */
   timeZone: string
+  /** Doors and gates: the rules of each access point the terminal controls, by point id. */
+  accessRules: Record<string, SyncedAccessRules>
 }
 
 export type OfflineRefusal =
   | VerifyError
   | 'code_replayed'
   | 'no_payment_permission'
-  | 'no_access_permission'
   | 'offline_not_allowed'
   | 'offline_single_amount_exceeded'
   | 'offline_count_exceeded'
   | 'offline_amount_exceeded'
 
 export type OfflineOutcome =
-  | { ok: true; record: TerminalRecord; verified: VerifiedCode }
+  | { ok: true; record: PaymentRecord; verified: VerifiedCode }
   | { ok: false; error: OfflineRefusal; cardNo?: string }
+
+/** What a person presents at a door or gate: a campus code's text, or a physical card's UID. */
+export type AccessCredential = { code: string } | { uid: string }
+
+export interface OfflineAccessOutcome {
+  /** decideAccess's answer: whether the door opens, and why. */
+  decision: AccessDecision
+  /**
+   * The decision as stored for upload; null when the terminal holds no
+   * rules for the point (nothing it could upload: the point is not its own).
+   */
+  record: AccessRecord | null
+}
 
 interface DayUsage {
   day: string
@@ -61,6 +91,8 @@ export class OfflineVerifier {
   readonly replayGuard = new MemoryReplayGuard()
   /** Offline spending per card today (card number → usage). */
   readonly #usage = new Map<string, DayUsage>()
+  /** Access snapshots with the synced blacklist added (point → rebuilt when either changes). */
+  readonly #effectiveRules = new Map<string, { key: string; snapshot: AccessSnapshot }>()
 
   constructor(
     readonly state: () => SyncedState,
@@ -150,28 +182,87 @@ export class OfflineVerifier {
   }
 
   /**
-   * An offline access decision: the code verifies, is not replayed and
-   * carries the access permission. Zone and time rules come from the
-   * access rules the terminal synced (extend here); the decision is stored
-   * as a record for upload.
+   * An offline access decision at a door or gate, the way the server
+   * decides online (docs/access-control.md §2): the campus code is verified
+   * with the synced keys and blacklist and claimed in the replay cache, then
+   * `decideAccess` runs on the point's synced rules snapshot (with the
+   * synced blacklist added) at the terminal's time. Every decision, open or
+   * not, is stored as a record for POST /t/v1/access/events.
+   *
+   * `point` may be left out when the terminal holds the rules of one point.
    */
-  async access(text: string, nowSeconds: number): Promise<OfflineOutcome> {
-    const verified = await this.verify(text, nowSeconds)
-    if (!verified.ok) return { ok: false, error: verified.error }
-    const code = verified.value
-    if (!code.permissions.includes('access')) {
-      return { ok: false, error: 'no_access_permission', cardNo: code.cardNo }
+  async access(
+    credential: AccessCredential,
+    nowSeconds: number,
+    point?: string
+  ): Promise<OfflineAccessOutcome> {
+    const state = this.state()
+    const held = Object.keys(state.accessRules)
+    if (point === undefined && held.length > 1) {
+      throw new Error(`Name the access point: this terminal controls ${held.join(', ')}`)
     }
-    const claim = await this.replayGuard.claim(code, nowSeconds)
-    if (!claim.ok) return { ok: false, error: 'code_replayed', cardNo: code.cardNo }
+    const pointId = point?.toUpperCase() ?? held[0] ?? null
+    const rules = pointId ? state.accessRules[pointId] : undefined
+    const uid = 'uid' in credential ? normalizeUid(credential.uid) : null
+    if (!pointId || !rules) {
+      // Like the server: a point without rules uses up no code.
+      const presented: PresentedCredential = uid
+        ? { kind: 'card', uid: uid.ok ? uid.value : '' }
+        : { kind: 'code_refused', error: 'unknown_point', cardNo: null }
+      return { decision: decideAccess(null, presented, nowSeconds), record: null }
+    }
+
+    let presented: PresentedCredential
+    if ('code' in credential) {
+      const verified = await this.verify(credential.code, nowSeconds)
+      presented = presentedCode(verified, credential.code)
+      if (verified.ok) {
+        const claim = await this.replayGuard.claim(verified.value, nowSeconds)
+        if (!claim.ok) {
+          presented = {
+            kind: 'code_refused',
+            error: 'code_replayed',
+            cardNo: verified.value.cardNo,
+          }
+        }
+      }
+    } else {
+      presented = { kind: 'card', uid: uid!.ok ? uid!.value : '' }
+    }
+    const decision = decideAccess(this.#rulesWithBlacklist(pointId, rules), presented, nowSeconds)
     const record = this.records.append({
       type: 'access',
-      code: text,
-      code_id: code.codeId,
-      card_no: code.cardNo,
-      amount: 0,
+      point: pointId,
+      credential: 'code' in credential ? 'code' : 'card',
+      card_no: decision.cardNo,
+      uid: uid?.ok ? uid.value : null,
+      allowed: decision.allowed,
+      reason: decision.reason,
+      rules_version: rules.version,
       occurred_at: nowSeconds * 1000,
     })
-    return { ok: true, record, verified: code }
+    return { decision, record }
+  }
+
+  /**
+   * The point's snapshot, with the cards and UIDs of the blacklist the
+   * terminal synced added to its own list: a card blacklisted since the
+   * snapshot was built is refused too (docs/access-control.md §3).
+   */
+  #rulesWithBlacklist(pointId: string, rules: SyncedAccessRules): AccessSnapshot {
+    const state = this.state()
+    const key = `${rules.etag}:${state.blacklistVersion}`
+    const known = this.#effectiveRules.get(pointId)
+    if (known && known.key === key) return known.snapshot
+    const snapshot: AccessSnapshot = {
+      ...rules.snapshot,
+      blacklist: {
+        cards: [...new Set([...rules.snapshot.blacklist.cards, ...state.blacklistedCards])].sort(),
+        uids: [...new Set([...rules.snapshot.blacklist.uids, ...state.blacklistedUids])].sort(),
+      },
+    }
+    // The same object for every decision, so decideAccess indexes it once.
+    this.#effectiveRules.set(pointId, { key, snapshot })
+    return snapshot
   }
 }

@@ -8,24 +8,53 @@
  * A real terminal keeps this in flash and writes it before it tells the
  * person "paid"; the simulator keeps it in memory and in the state file.
  */
-export interface TerminalRecordData {
-  type: 'payment' | 'access'
+/** An offline payment, uploaded with POST /t/v1/offline. */
+export interface PaymentRecordData {
+  type: 'payment'
   /** The campus code's QR text, so the server verifies it again. */
   code: string
   code_id: string
   card_no: string
-  /** Fen; 0 for access. */
+  /** Fen. */
   amount: number
   /** Terminal clock, Unix milliseconds. */
   occurred_at: number
 }
 
-export interface TerminalRecord extends TerminalRecordData {
+/**
+ * An access decision made offline, allowed or not, uploaded with
+ * POST /t/v1/access/events (docs/access-control.md §5).
+ */
+export interface AccessRecordData {
+  type: 'access'
+  /** The access point's public id. */
+  point: string
+  credential: 'code' | 'card'
+  /** The card the decision was about, when known. */
+  card_no: string | null
+  /** The physical card's UID, for a card. */
+  uid: string | null
+  allowed: boolean
+  /** The reason code of decideAccess (in_window, outside_window, code_invalid:…). */
+  reason: string
+  /** The version of the rules snapshot decided with. */
+  rules_version: number | null
+  /** Terminal clock, Unix milliseconds. */
+  occurred_at: number
+}
+
+export type TerminalRecordData = PaymentRecordData | AccessRecordData
+
+interface RecordState {
   sequence: number
   /** Set when the gateway answered for this record at upload. */
   uploaded: boolean
   result?: unknown
 }
+
+export type PaymentRecord = PaymentRecordData & RecordState
+export type AccessRecord = AccessRecordData & RecordState
+export type TerminalRecord = PaymentRecord | AccessRecord
 
 export class RecordStore {
   #records: TerminalRecord[] = []
@@ -52,14 +81,19 @@ export class RecordStore {
     return this.#lastSequence
   }
 
-  append(data: TerminalRecordData): TerminalRecord {
+  append<D extends TerminalRecordData>(data: D): D & RecordState {
     this.#lastSequence += 1
-    const record: TerminalRecord = { ...data, sequence: this.#lastSequence, uploaded: false }
+    const record = { ...data, sequence: this.#lastSequence, uploaded: false }
     this.#records.push(record)
     return record
   }
 
   /** Records not yet answered for, oldest first; of one type when given. */
+  pending(limit?: number): TerminalRecord[]
+  pending<K extends TerminalRecord['type']>(
+    limit: number,
+    type: K
+  ): Extract<TerminalRecord, { type: K }>[]
   pending(limit = Infinity, type?: TerminalRecord['type']): TerminalRecord[] {
     return this.#records
       .filter((record) => !record.uploaded && (type === undefined || record.type === type))

@@ -6,18 +6,30 @@
  *   enroll()        one-time code + CSR  → client certificate      (§4)
  *   fetchConfig()   GET /t/v1/config                               (§5)
  *   heartbeat()     POST /t/v1/heartbeat, clock drift              (§6)
- *   sync()          GET /t/v1/sync: keys, blacklist delta, limits  (§7)
+ *   sync()          GET /t/v1/sync: keys, blacklist delta, limits,
+ *                   access rules of a door's points                (§7)
  *   payOnline()     POST /t/v1/payments                            (§8, hook)
  *   checkAccess()   POST /t/v1/access                              (§8, hook)
  *   payOffline()    local verification, replay cache, limits       (§9)
+ *   accessOffline() local verification, decideAccess on the synced
+ *                   rules, a record for every decision             (§9, Access control)
  *   uploadOffline() POST /t/v1/offline                             (§9, hook)
+ *   uploadAccessEvents() POST /t/v1/access/events                  (Access control)
  */
 import { generateKeyPairSync } from 'node:crypto'
 import { readFileSync, writeFileSync, existsSync } from 'node:fs'
 import forge from 'node-forge'
 import { GatewayClient, GatewayRequestError, type ClientIdentity } from './client.js'
-import { OfflineVerifier, type OfflineOutcome, type SyncedState } from './offline.js'
-import { RecordStore, type TerminalRecord } from './records.js'
+import type { AccessSnapshot } from '#access/services/access_decision'
+import {
+  OfflineVerifier,
+  type AccessCredential,
+  type OfflineAccessOutcome,
+  type OfflineOutcome,
+  type SyncedAccessRules,
+  type SyncedState,
+} from './offline.js'
+import { RecordStore, type AccessRecord, type PaymentRecord } from './records.js'
 
 export interface SimulatedTerminalOptions {
   /** The gateway, e.g. https://10.0.0.5:8444 */
@@ -47,6 +59,8 @@ export interface TerminalState {
     blacklistedDevices: string[]
     blacklistVersion: number
     terminalLimits: SyncedState['terminalLimits']
+    /** Doors and gates: each access point's rules snapshot, by point id. */
+    accessRules: Record<string, SyncedAccessRules>
     extra: Record<string, unknown>
   }
   records: ReturnType<RecordStore['snapshot']>
@@ -65,6 +79,7 @@ function emptyState(): TerminalState {
       blacklistedDevices: [],
       blacklistVersion: 0,
       terminalLimits: { count_per_day: 0, amount_per_day: 0, single_amount: 0 },
+      accessRules: {},
       extra: {},
     },
     records: { lastSequence: 0, records: [] },
@@ -85,11 +100,31 @@ export function makeCsr(commonName = 'quad-terminal'): { keyPem: string; csrPem:
   return { keyPem: pair.privateKey, csrPem: forge.pki.certificationRequestToPem(csr) }
 }
 
-function recordForUpload(record: TerminalRecord) {
+function recordForUpload(record: PaymentRecord) {
   const { uploaded, result, ...data } = record
   void uploaded
   void result
   return data
+}
+
+/** An access record as POST /t/v1/access/events takes it (time in Unix seconds). */
+function accessEventForUpload(record: AccessRecord) {
+  return {
+    seq: record.sequence,
+    point: record.point,
+    at: Math.floor(record.occurred_at / 1000),
+    credential: record.credential,
+    card_no: record.card_no,
+    uid: record.uid,
+    allowed: record.allowed,
+    reason: record.reason,
+    rules_version: record.rules_version,
+  }
+}
+
+/** The access_rules section of a sync answer (docs/access-control.md §5). */
+interface AccessRulesSection {
+  points: Array<{ point: string; version: number; etag: string; snapshot?: AccessSnapshot }>
 }
 
 export class SimulatedTerminal {
@@ -138,6 +173,7 @@ export class SimulatedTerminal {
       terminalLimits: this.state.synced.terminalLimits,
       campusCode: config?.campus_code ?? { lifetime_seconds: 60, clock_skew_seconds: 90 },
       timeZone: config?.school?.time_zone ?? 'Asia/Shanghai',
+      accessRules: this.state.synced.accessRules ?? {},
     }
   }
 
@@ -187,10 +223,17 @@ export class SimulatedTerminal {
     })
   }
 
-  /** §7: keys, blacklist delta since what we have, limits, and any module sections. */
+  /**
+   * §7: keys, blacklist delta since what we have, limits, and any module
+   * sections; for a door or gate, the rules of each of its access points.
+   */
   async sync() {
     const since = this.state.synced.blacklistVersion
-    const answer = await this.client.call('GET', `/t/v1/sync?blacklist_since=${since}`)
+    const held = Object.values(this.state.synced.accessRules ?? {})
+    // The version held, so that an unchanged snapshot is not sent again (one point only:
+    // versions are per point).
+    const rulesSince = held.length === 1 ? `&access_rules_since=${held[0].version}` : ''
+    const answer = await this.client.call('GET', `/t/v1/sync?blacklist_since=${since}${rulesSince}`)
     const cards = new Set(this.state.synced.blacklistedCards)
     const uids = new Set(this.state.synced.blacklistedUids)
     const devices = new Set(this.state.synced.blacklistedDevices ?? [])
@@ -209,6 +252,7 @@ export class SimulatedTerminal {
       blacklist,
       offline_limits: limits,
       server_time: serverTime,
+      access_rules: accessRules,
       ...extra
     } = answer
     this.lastServerTime = serverTime
@@ -219,10 +263,38 @@ export class SimulatedTerminal {
       blacklistedDevices: [...devices],
       blacklistVersion: blacklist.version,
       terminalLimits: limits,
+      accessRules: await this.#accessRulesFrom(accessRules),
       extra,
     }
     this.save()
     return answer
+  }
+
+  /**
+   * The snapshots to keep after a sync: the ones it brought, the ones held
+   * whose version it confirmed, and any other it left out, fetched alone.
+   * A point no longer listed is no longer this terminal's: its rules go.
+   */
+  async #accessRulesFrom(
+    section: AccessRulesSection | undefined
+  ): Promise<Record<string, SyncedAccessRules>> {
+    const held = this.state.synced.accessRules ?? {}
+    const kept: Record<string, SyncedAccessRules> = {}
+    for (const entry of section?.points ?? []) {
+      const mine = held[entry.point]
+      if (entry.snapshot) {
+        kept[entry.point] = { version: entry.version, etag: entry.etag, snapshot: entry.snapshot }
+      } else if (mine && mine.version === entry.version && mine.etag === entry.etag) {
+        kept[entry.point] = mine
+      } else {
+        const rules = await this.client.call(
+          'GET',
+          `/t/v1/access/rules?point=${encodeURIComponent(entry.point)}`
+        )
+        kept[entry.point] = { version: rules.version, etag: rules.etag, snapshot: rules.snapshot }
+      }
+    }
+    return kept
   }
 
   /**
@@ -242,9 +314,16 @@ export class SimulatedTerminal {
     })
   }
 
-  /** §8 hook: ask whether this code opens this door or gate. */
-  async checkAccess(code: string) {
-    return this.client.send('POST', '/t/v1/access', { code, terminal_time: this.now() })
+  /**
+   * §8 hook: ask whether this code or card opens this door or gate (`point`
+   * may be left out when the terminal controls one access point).
+   */
+  async checkAccess(credential: AccessCredential, point?: string) {
+    return this.client.send('POST', '/t/v1/access', {
+      ...(point ? { point } : {}),
+      ...credential,
+      terminal_time: this.now(),
+    })
   }
 
   /** §9: an offline payment, decided here with what the last sync brought. */
@@ -254,11 +333,30 @@ export class SimulatedTerminal {
     return outcome
   }
 
-  /** §9: an offline access decision from the synced lists. */
-  async accessOffline(code: string): Promise<OfflineOutcome> {
-    const outcome = await this.offline.access(code, Math.floor(this.now() / 1000))
-    if (outcome.ok) this.save()
+  /**
+   * §9, Access control: an offline decision at a door or gate, by
+   * `decideAccess` on the rules the last sync brought, at this terminal's
+   * clock; stored for upload whether the door opens or not.
+   */
+  async accessOffline(credential: AccessCredential, point?: string): Promise<OfflineAccessOutcome> {
+    const outcome = await this.offline.access(credential, Math.floor(this.now() / 1000), point)
+    if (outcome.record) this.save()
     return outcome
+  }
+
+  /**
+   * A door or gate: asks the gateway while it answers, decides alone from
+   * the synced rules when it cannot be reached. An answer from the gateway
+   * is final.
+   */
+  async access(credential: AccessCredential, point?: string) {
+    try {
+      const response = await this.checkAccess(credential, point)
+      return { mode: 'online' as const, response }
+    } catch (error) {
+      if (error instanceof GatewayRequestError) throw error
+      return { mode: 'offline' as const, outcome: await this.accessOffline(credential, point) }
+    }
   }
 
   /**
@@ -285,14 +383,40 @@ export class SimulatedTerminal {
     const results: unknown[] = []
     let sent = 0
     for (;;) {
-      // Access decisions go to the access module's upload (POST /t/v1/access/events).
-      const batch: TerminalRecord[] = this.records.pending(batchSize, 'payment')
+      // Access decisions go to the access module's upload (uploadAccessEvents).
+      const batch = this.records.pending(batchSize, 'payment')
       if (batch.length === 0) break
       const answer = await this.client.call('POST', '/t/v1/offline', {
         records: batch.map((record) => recordForUpload(record)),
       })
       const answered = new Map<number, unknown>()
       for (const result of answer.results ?? []) answered.set(result.sequence, result)
+      if (answered.size === 0) break
+      this.records.markUploaded(answered.keys(), answered)
+      results.push(...answered.values())
+      sent += batch.length
+      this.save()
+    }
+    return { sent, results }
+  }
+
+  /**
+   * Access control: upload the pending access decisions in batches
+   * (POST /t/v1/access/events, at most 5,000 a request). Every answered
+   * record is done, whether recorded, duplicate or rejected; others are sent
+   * again next time.
+   */
+  async uploadAccessEvents(batchSize = 500): Promise<{ sent: number; results: unknown[] }> {
+    const results: unknown[] = []
+    let sent = 0
+    for (;;) {
+      const batch = this.records.pending(Math.min(batchSize, 5000), 'access')
+      if (batch.length === 0) break
+      const answer = await this.client.call('POST', '/t/v1/access/events', {
+        records: batch.map((record) => accessEventForUpload(record)),
+      })
+      const answered = new Map<number, unknown>()
+      for (const result of answer.results ?? []) answered.set(result.seq, result)
       if (answered.size === 0) break
       this.records.markUploaded(answered.keys(), answered)
       results.push(...answered.values())
