@@ -405,3 +405,67 @@ test.serial('one request sent twice at once books once', async (t) => {
   })
   t.like(later, { ok: true })
 })
+
+test.serial(
+  'subsidy money pays first, then cash; the refund goes back to the lot; the books agree',
+  async (t) => {
+    const k = await kit()
+    const { CreateWalletBatch, IssueWalletBatch } = await import('#ledger/actions/wallet_batches')
+    const { RefundPayment } = await import('#ledger/actions/refund_payment')
+    const { walletFor } = await import('#ledger/services/accounts')
+    const admin = { type: 'user' as const, id: 'U-CODE', name: 'finance' }
+    const { shop } = await k.givenShop()
+    const { person, device } = await k.givenPayer(1000)
+    const batch = await new CreateWalletBatch().handle({
+      kind: 'subsidy',
+      name: '困难补助',
+      personNumbers: person.personNo,
+      amountPerPerson: 300,
+      expiresAt: DateTime.utc().plus({ days: 30 }),
+      actor: admin,
+    })
+    if (!batch.ok) return t.fail(batch.error)
+    const issued = await new IssueWalletBatch().handle({
+      batch: batch.value.publicId,
+      actor: admin,
+      inline: true,
+    })
+    if (!issued.ok) return t.fail(issued.error)
+
+    const first = await k.pay({
+      codeText: await k.codeOf(device),
+      shopPublicId: shop.publicId,
+      amount: 500,
+    })
+    if (!first.ok) return t.fail(first.error)
+    t.deepEqual(first.value.legs, [
+      { wallet: 'subsidy', amount: 300 },
+      { wallet: 'cash', amount: 200 },
+    ])
+    t.is(first.value.balanceAfter, 800)
+    // The subsidy is spent: cash alone pays the next one.
+    const second = await k.pay({
+      codeText: await k.codeOf(device),
+      shopPublicId: shop.publicId,
+      amount: 100,
+    })
+    if (!second.ok) return t.fail(second.error)
+    t.deepEqual(second.value.legs, [{ wallet: 'cash', amount: 100 }])
+    t.is(second.value.balanceAfter, 700)
+
+    const refund = await new RefundPayment().handle({
+      paymentPublicId: first.value.payment.publicId,
+      amount: 500,
+      authority: 'finance',
+      idempotencyKey: k.newKey('refund'),
+      actor: admin,
+    })
+    t.true(refund.ok, JSON.stringify(refund))
+    t.is((await walletFor(person.id, 'subsidy')).balance, 300)
+    t.is(await k.cashOf(person.id), 900)
+    const state = await k.bookState()
+    t.deepEqual(state.mismatched, [])
+    t.deepEqual(state.unbalanced, [])
+    t.is(state.postingsTotal, 0)
+  }
+)

@@ -1,6 +1,7 @@
 import db from '@adonisjs/lucid/services/db'
 import type { AuditActor } from '#core/services/audit'
 import type { Result } from '#core/services/result'
+import { rawRows } from '#core/services/sql_statements'
 import { base45Decode } from '#cards/campus_code/base45'
 import { toHex } from '#cards/campus_code/bytes'
 import { decodeCode } from '#cards/campus_code/layout'
@@ -29,6 +30,7 @@ export interface CodeHolder {
   cardPublicId: string
   cardNo: string
   cardState: CardState
+  personId: number
   cardTypeCode: string
   cardTypeNameZh: string
   cardTypeNameEn: string
@@ -62,42 +64,32 @@ const UNSIGNED_ERRORS: readonly AcceptError[] = [
   'bad_issuer_signature',
 ]
 
-/** The card with this number and its holder, or null. */
-export async function codeHolderOf(cardNo: string): Promise<CodeHolder | null> {
-  const row = await db
-    .from('cards')
-    .join('people', 'people.id', 'cards.person_id')
-    .join('card_types', 'card_types.id', 'cards.card_type_id')
-    .leftJoin('org_units', 'org_units.id', 'people.org_unit_id')
-    .leftJoin('card_blacklist', (join) =>
-      join
-        .on('card_blacklist.card_id', 'cards.id')
-        .andOnVal('card_blacklist.kind', 'card')
-        .andOnNull('card_blacklist.removed_version')
-    )
-    .where('cards.card_no', cardNo)
-    .select(
-      'cards.id',
-      'cards.public_id',
-      'cards.card_no',
-      'cards.state',
-      'card_types.code as type_code',
-      'card_types.name_zh as type_name_zh',
-      'card_types.name_en as type_name_en',
-      'people.public_id as person_public_id',
-      'people.name as person_name',
-      'people.person_no',
-      'people.photo_path',
-      'org_units.name as org_name',
-      'card_blacklist.id as listed_id'
-    )
-    .first()
+/** The card with a number (the one parameter) and its holder, for holderFromRow. */
+export const CODE_HOLDER_SQL = `SELECT cards.id, cards.public_id, cards.card_no, cards.state, cards.person_id,
+  card_types.code AS type_code, card_types.name_zh AS type_name_zh, card_types.name_en AS type_name_en,
+  people.public_id AS person_public_id, people.name AS person_name, people.person_no, people.photo_path,
+  org_units.name AS org_name,
+  (SELECT card_blacklist.id FROM card_blacklist WHERE card_blacklist.card_id = cards.id
+    AND card_blacklist.kind = 'card' AND card_blacklist.removed_version IS NULL LIMIT 1) AS listed_id
+  FROM cards
+  JOIN people ON people.id = cards.person_id
+  JOIN card_types ON card_types.id = cards.card_type_id
+  LEFT JOIN org_units ON org_units.id = people.org_unit_id
+  WHERE cards.card_no = ?`
+
+/** A device key (hex, the one parameter) on the blacklist: a row when it is listed. */
+export const DEVICE_LISTED_SQL = `SELECT id FROM card_blacklist
+  WHERE kind = 'device' AND device_key = ? AND removed_version IS NULL LIMIT 1`
+
+/** The holder of a row read with CODE_HOLDER_SQL. */
+export function holderFromRow(row: Record<string, any> | undefined): CodeHolder | null {
   if (!row) return null
   return {
     cardId: Number(row.id),
     cardPublicId: row.public_id,
     cardNo: row.card_no,
     cardState: row.state,
+    personId: Number(row.person_id),
     cardTypeCode: row.type_code,
     cardTypeNameZh: row.type_name_zh,
     cardTypeNameEn: row.type_name_en,
@@ -110,16 +102,16 @@ export async function codeHolderOf(cardNo: string): Promise<CodeHolder | null> {
   }
 }
 
+/** The card with this number and its holder, or null. */
+export async function codeHolderOf(cardNo: string): Promise<CodeHolder | null> {
+  const [row] = await rawRows(db.connection(), CODE_HOLDER_SQL, [cardNo])
+  return holderFromRow(row)
+}
+
 /** Whether a phone's device key is on the blacklist (the card moved to another phone). */
 export async function deviceListed(deviceKeyHex: string): Promise<boolean> {
-  const row = await db
-    .from('card_blacklist')
-    .where('kind', 'device')
-    .where('device_key', deviceKeyHex)
-    .whereNull('removed_version')
-    .select('id')
-    .first()
-  return Boolean(row)
+  const rows = await rawRows(db.connection(), DEVICE_LISTED_SQL, [deviceKeyHex])
+  return rows.length > 0
 }
 
 /** The card number a code's credential carries, when the text decodes. */

@@ -1,5 +1,5 @@
 import { createPublicKey } from 'node:crypto'
-import { existsSync, readdirSync } from 'node:fs'
+import { statSync } from 'node:fs'
 import {
   currentIssuerPrivateKey,
   listIssuerKeys,
@@ -88,9 +88,15 @@ export function issuerPublicKeyList(now = Math.floor(Date.now() / 1000)): Issuer
 const RING_MAX_AGE_MS = 60_000
 let cached: { fingerprint: string; builtAt: number; ring: Promise<IssuerKeyRing> } | null = null
 
+/**
+ * What changes when keys are added to, retired in or removed from the key
+ * folder: its path and modification time (a file created, renamed or
+ * removed in a folder changes the folder's time). One stat per call.
+ */
 function folderFingerprint(): string {
   const dir = storagePath('keys', 'issuer')
-  return existsSync(dir) ? `${dir}\n${readdirSync(dir).sort().join('\n')}` : ''
+  const stats = statSync(dir, { bigint: true, throwIfNoEntry: false })
+  return stats ? `${dir}\n${stats.mtimeNs}\n${stats.ino}` : ''
 }
 
 /**

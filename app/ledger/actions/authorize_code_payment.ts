@@ -3,17 +3,20 @@ import db from '@adonisjs/lucid/services/db'
 import type { AuditActor } from '#core/services/audit'
 import { fail, ok, type Result } from '#core/services/result'
 import type { AcceptError } from '#cards/campus_code/verify'
+import { verifyCode } from '#cards/campus_code/verify'
 import type { CodeHolder } from '#cards/services/code_verification'
-import { verifyCampusCode } from '#cards/services/code_verification'
+import { issuerKeyRing } from '#cards/services/issuer_signing'
+import { recordReplay, replayFreezePolicy } from '#cards/services/replay_store'
+import { bookCodePayment } from '#ledger/services/code_payment_booking'
 import type { BookedTransfer } from '#ledger/actions/post_transfer'
 import type { WalletKind } from '#ledger/services/account_kinds'
 import { paymentSettings } from '#merchants/services/payment_settings'
 import {
-  bookShopPayment,
   checkIdempotencyKey,
   checkPaymentAmount,
   findPayee,
   paymentUnderKey,
+  shopPublicIdOf,
   type AmountError,
   type BookedShopPayment,
   type BookingError,
@@ -58,13 +61,6 @@ export type CodePaymentError =
   | 'card_not_active'
   | 'over_transaction_limit'
 
-const CARD_STATE_ERRORS = {
-  frozen: 'card_frozen',
-  revoked: 'card_revoked',
-  expired: 'card_expired',
-  pending_activation: 'card_not_active',
-} as const
-
 function holderOf(holder: CodeHolder) {
   return { personPublicId: holder.personPublicId, name: holder.personName, cardNo: holder.cardNo }
 }
@@ -73,12 +69,13 @@ function holderOf(holder: CodeHolder) {
  * A holder's campus code presented at a shop's till, online: the one action
  * the terminal gateway calls to take a payment (docs/merchants.md).
  *
- * Checks that cost nothing come first (amount, key, shop, limits), so that
- * a refused request does not use up the holder's code; then the code is
- * verified and accepted once (verifyCampusCode: a code seen before is a
- * replay), the card must be active, and the payment is booked in one
- * transaction with the spending plan's legs. A retry under the same key is
- * answered with the first payment before the code is looked at again.
+ * The code's signatures are checked first, in memory; then, in one unit of
+ * the code payments' group commit (bookCodePayment, docs/adr/0013): the
+ * shop and the limits, the key (a retry under the same key is answered with
+ * the first payment before the code is looked at again), the blacklist, the
+ * one-time claim of the code (a code seen before is a replay), the card's
+ * state and the booking with the spending plan's legs. A refused payment
+ * writes nothing but the claim of its code, which stays used.
  */
 export class AuthorizeCodePayment {
   async handle(request: CodePaymentRequest): Promise<Result<CodePaymentReceipt, CodePaymentError>> {
@@ -87,55 +84,63 @@ export class AuthorizeCodePayment {
     if (!checkIdempotencyKey(request.idempotencyKey)) return fail('invalid_key')
     if (typeof request.codeText !== 'string' || request.codeText.length === 0)
       return fail('malformed')
-    const payee = await findPayee({ publicId: request.shopPublicId })
-    if (!payee.ok) return payee
+    const shopPublicId = shopPublicIdOf(request.shopPublicId)
+    if (!shopPublicId) return fail('shop_not_found')
     const settings = await paymentSettings()
-    if (amount.value > settings.codeMaxPerPayment)
-      return fail('over_transaction_limit', { limit: settings.codeMaxPerPayment })
+    const now = Math.floor(Date.now() / 1000)
+    const verified = await verifyCode(request.codeText, { issuerKeys: await issuerKeyRing(), now })
+
+    if (!verified.ok) {
+      // The shop, the limit and a retry's first answer come before the code's own refusal.
+      const payee = await findPayee({ publicId: shopPublicId })
+      if (!payee.ok) return payee
+      if (amount.value > settings.codeMaxPerPayment)
+        return fail('over_transaction_limit', { limit: settings.codeMaxPerPayment })
+      const earlier = await paymentUnderKey(request.idempotencyKey, {
+        shopId: payee.value.shopId,
+        amount: amount.value,
+        channel: 'campus_code',
+      })
+      if (earlier) return this.answer(earlier)
+      return verified
+    }
+
+    const outcome = await bookCodePayment({
+      shopPublicId,
+      amount: amount.value,
+      idempotencyKey: request.idempotencyKey,
+      actor: request.actor,
+      verifier: request.verifier,
+      at: (request.at ?? DateTime.utc()).toUTC().set({ millisecond: 0 }),
+      now,
+      code: verified.value,
+      maxPerPayment: settings.codeMaxPerPayment,
+      maxPerDay: settings.codeMaxPerDay,
+    })
+    if (outcome.kind === 'booked')
+      return ok({ ...outcome.booked, holder: holderOf(outcome.holder) })
+    if (outcome.kind === 'refused') return outcome.failure
 
     const expect = {
-      shopId: payee.value.shopId,
+      shopId: outcome.payee.shopId,
       amount: amount.value,
       channel: 'campus_code' as const,
     }
-    const earlier = await paymentUnderKey(request.idempotencyKey, expect)
-    if (earlier) return this.answer(earlier)
-
-    const verification = await verifyCampusCode(request.codeText, {
-      verifier: request.verifier,
-      actor: request.actor,
-    })
-    if (!verification.result.ok) {
+    if (outcome.kind === 'replayed') {
       // A retry racing the first request presents the same code: answer it as a retry.
-      if (verification.result.error === 'code_replayed') {
-        const first = await paymentUnderKey(request.idempotencyKey, expect)
-        if (first) return this.answer(first)
-      }
-      return verification.result
+      const first = await paymentUnderKey(request.idempotencyKey, expect)
+      if (first) return this.answer(first)
+      const { cardNo, codeId } = verified.value
+      await recordReplay(
+        { cardNo, codeId, verifier: request.verifier, now },
+        request.actor,
+        replayFreezePolicy()
+      )
+      return fail('code_replayed', { cardNo, codeId })
     }
-    const holder = verification.holder
-    if (!holder) return fail('card_not_found')
-    if (holder.cardState !== 'active')
-      return fail(CARD_STATE_ERRORS[holder.cardState] ?? 'card_not_active', {
-        cardNo: holder.cardNo,
-      })
-    const card = await db.from('cards').where('id', holder.cardId).select('person_id').first()
-    if (!card) return fail('card_not_found')
-
-    const booked = await bookShopPayment({
-      personId: Number(card.person_id),
-      cardId: holder.cardId,
-      payee: payee.value,
-      amount: amount.value,
-      channel: 'campus_code',
-      idempotencyKey: request.idempotencyKey,
-      actor: request.actor,
-      at: (request.at ?? DateTime.utc()).toUTC().set({ millisecond: 0 }),
-      maxPerDay: settings.codeMaxPerDay,
-      metadata: { card: holder.cardNo, code: verification.result.value.codeId },
-    })
-    if (!booked.ok) return booked
-    return ok({ ...booked.value, holder: holderOf(holder) })
+    const earlier = await paymentUnderKey(request.idempotencyKey, expect)
+    if (!earlier) throw new Error('a booked key has no transfer')
+    return this.answer(earlier)
   }
 
   /** A payment booked before under the key, with its holder. */

@@ -111,7 +111,7 @@ interface LockedAccount {
   version: number
 }
 
-interface Prepared {
+export interface PreparedTransfer {
   request: TransferRequest
   /** Sorted by account id: the order accounts are locked in. */
   postings: { accountId: number; amount: number }[]
@@ -126,7 +126,9 @@ function accountIdOf(ref: AccountRef): number {
 }
 
 /** Checks the shape of the request; nothing here needs the database. */
-function prepare(request: TransferRequest): Result<Prepared, PostTransferError> {
+export function prepareTransfer(
+  request: TransferRequest
+): Result<PreparedTransfer, PostTransferError> {
   if (typeof request.idempotencyKey !== 'string' || !IDEMPOTENCY_KEY.test(request.idempotencyKey))
     return fail('invalid_key')
   if (typeof request.kind !== 'string' || !TRANSFER_KIND.test(request.kind))
@@ -307,7 +309,7 @@ async function lockAccounts(
 /** The checks a reversal must pass, made while its accounts are locked. */
 async function checkReversal(
   trx: TransactionClientContract,
-  prepared: Prepared
+  prepared: PreparedTransfer
 ): Promise<Fail<PostTransferError> | null> {
   const originalId = prepared.request.reversesTransferId!
   const original = await trx
@@ -371,7 +373,7 @@ export class PostTransfer {
     request: TransferRequest,
     trx?: TransactionClientContract
   ): Promise<PostTransferResult> {
-    const prepared = prepare(request)
+    const prepared = prepareTransfer(request)
     if (!prepared.ok) return prepared
     const { hash } = prepared.value
 
@@ -407,7 +409,7 @@ export class PostTransfer {
   private async afterViolation(
     client: QueryClientContract,
     error: unknown,
-    prepared: Prepared
+    prepared: PreparedTransfer
   ): Promise<PostTransferResult> {
     const violated = uniqueViolation(error)
     if (violated === 'idempotency_key') {
@@ -420,7 +422,7 @@ export class PostTransfer {
 
   private async book(
     trx: TransactionClientContract,
-    prepared: Prepared,
+    prepared: PreparedTransfer,
     guardInsert: (
       insert: (client: TransactionClientContract) => Promise<number>
     ) => Promise<number | PostTransferResult>

@@ -10,6 +10,7 @@ import db from '@adonisjs/lucid/services/db'
 import type { QueryClientContract, TransactionClientContract } from '@adonisjs/lucid/types/database'
 import type { AuditActor } from '#core/services/audit'
 import { newPublicId } from '#core/services/ids'
+import { rawRows } from '#core/services/sql_statements'
 import { fail, ok, type Result } from '#core/services/result'
 import { schoolTimeZone } from '#appliance/services/school_settings'
 import {
@@ -45,36 +46,21 @@ export type PayeeError = 'shop_not_found' | 'shop_disabled' | 'merchant_disabled
 
 export type AmountError = 'invalid_amount' | 'amount_out_of_range'
 
-/** A shop by public id or by its static merchant-code token, ready to be paid. */
-export async function findPayee(
-  by: { publicId: string } | { codeToken: string },
-  client: QueryClientContract = db.connection()
-): Promise<Result<Payee, PayeeError>> {
-  const query = client
-    .from('shops')
-    .join('merchants', 'merchants.id', 'shops.merchant_id')
-    .select(
-      'shops.id',
-      'shops.public_id',
-      'shops.name',
-      'shops.status',
-      'shops.category',
-      'merchants.id as merchant_id',
-      'merchants.public_id as merchant_public_id',
-      'merchants.name as merchant_name',
-      'merchants.status as merchant_status',
-      'merchants.category as merchant_category'
-    )
-  if ('publicId' in by) {
-    if (typeof by.publicId !== 'string' || !/^[0-9A-Za-z]{26}$/.test(by.publicId))
-      return fail('shop_not_found')
-    query.where('shops.public_id', by.publicId.toUpperCase())
-  } else {
-    if (typeof by.codeToken !== 'string' || !/^[\w-]{16,40}$/.test(by.codeToken))
-      return fail('shop_not_found')
-    query.where('shops.code_token', by.codeToken)
-  }
-  const row = await query.first()
+/** The shop and merchant columns a payment needs; a WHERE on `shops` follows. */
+export const PAYEE_SELECT = `SELECT shops.id, shops.public_id, shops.name, shops.status, shops.category,
+  merchants.id AS merchant_id, merchants.public_id AS merchant_public_id, merchants.name AS merchant_name,
+  merchants.status AS merchant_status, merchants.category AS merchant_category
+  FROM shops JOIN merchants ON merchants.id = shops.merchant_id`
+
+/** A shop's public id as requests carry it (26 characters), upper-cased; null when it cannot be one. */
+export function shopPublicIdOf(publicId: unknown): string | null {
+  return typeof publicId === 'string' && /^[0-9A-Za-z]{26}$/.test(publicId)
+    ? publicId.toUpperCase()
+    : null
+}
+
+/** The payee of a row read with PAYEE_SELECT, or why it cannot be paid. */
+export function payeeFromRow(row: Record<string, any> | undefined): Result<Payee, PayeeError> {
   if (!row) return fail('shop_not_found')
   const payee: Payee = {
     shopId: Number(row.id),
@@ -90,6 +76,28 @@ export async function findPayee(
   if (!payee.merchantEnabled) return fail('merchant_disabled', { shop: payee.shopPublicId })
   if (!payee.shopEnabled) return fail('shop_disabled', { shop: payee.shopPublicId })
   return ok(payee)
+}
+
+/** A shop by public id or by its static merchant-code token, ready to be paid. */
+export async function findPayee(
+  by: { publicId: string } | { codeToken: string },
+  client: QueryClientContract = db.connection()
+): Promise<Result<Payee, PayeeError>> {
+  let where: string
+  let value: string
+  if ('publicId' in by) {
+    const publicId = shopPublicIdOf(by.publicId)
+    if (!publicId) return fail('shop_not_found')
+    where = 'shops.public_id = ?'
+    value = publicId
+  } else {
+    if (typeof by.codeToken !== 'string' || !/^[\w-]{16,40}$/.test(by.codeToken))
+      return fail('shop_not_found')
+    where = 'shops.code_token = ?'
+    value = by.codeToken
+  }
+  const [row] = await rawRows(client, `${PAYEE_SELECT} WHERE ${where}`, [value])
+  return payeeFromRow(row)
 }
 
 /**
@@ -230,9 +238,19 @@ async function describeBooked(
   }
 }
 
+/** The last day dayStartOf computed: most payments fall in the same day as the one before. */
+let lastDay: { zone: string; start: DateTime; startMs: number; endMs: number } | null = null
+
 /** The start of the school's day that `at` falls in, in UTC. */
 export function dayStartOf(at: DateTime): DateTime {
-  return at.setZone(schoolTimeZone()).startOf('day').toUTC()
+  const zone = schoolTimeZone()
+  const ms = at.toMillis()
+  if (lastDay && lastDay.zone === zone && ms >= lastDay.startMs && ms < lastDay.endMs)
+    return lastDay.start
+  const local = at.setZone(zone).startOf('day')
+  const start = local.toUTC()
+  lastDay = { zone, start, startMs: start.toMillis(), endMs: local.plus({ days: 1 }).toMillis() }
+  return start
 }
 
 /** What the holder paid through the channel since the start of the day of `at`. */
@@ -262,7 +280,8 @@ export async function takeWriteLock(trx: TransactionClientContract) {
   await trx.from('merchant_payments').where('id', -1).update({ refunded: 0 })
 }
 
-class Refusal {
+/** A refusal thrown out of a booking transaction, so that it rolls back; caught and answered. */
+export class Refusal {
   constructor(
     readonly failure: { ok: false; error: BookingError; details?: Record<string, unknown> }
   ) {}
@@ -277,85 +296,95 @@ class Refusal {
 export async function bookShopPayment(
   request: ShopPaymentRequest
 ): Promise<Result<BookedShopPayment, BookingError>> {
-  const { payee, amount } = request
   try {
     return await db.transaction(async (trx) => {
       await takeWriteLock(trx)
-      const plan = await planSpending(trx, {
-        personId: request.personId,
-        amount,
-        merchantCategory: payee.category,
-        merchantId: payee.merchantId,
-        shopId: payee.shopId,
-        at: request.at,
-      })
-      if (plan.shortfall > 0 || plan.covered !== amount)
-        throw new Refusal(
-          fail('insufficient_funds', { available: plan.covered, requested: amount })
-        )
-      const spent = await spentToday(trx, request.personId, request.channel, request.at)
-      if (spent + amount > request.maxPerDay)
-        throw new Refusal(
-          fail('over_daily_limit', { limit: request.maxPerDay, spent, requested: amount })
-        )
-      const merchant = await merchantAccount(payee.merchantId, trx)
-      const booked = await new PostTransfer().handle(
-        {
-          idempotencyKey: request.idempotencyKey,
-          kind: 'payment',
-          postings: [
-            ...plan.legs.map((leg) => ({ account: leg.account, amount: -leg.amount })),
-            { account: merchant, amount },
-          ],
-          metadata: {
-            channel: request.channel,
-            shop: payee.shopPublicId,
-            ...request.metadata,
-          },
-          actor: request.actor,
-          audit: request.audit ?? false,
-          auditAction: 'merchants.payment_booked',
-        },
-        trx
-      )
-      if (!booked.ok) throw new Refusal(booked)
-      await recordSpending(trx, plan, booked.value)
-      if (booked.value.replayed) {
-        // The same request committed meanwhile: answer as a retry is answered.
-        const first = await paymentUnderKey(
-          request.idempotencyKey,
-          { shopId: payee.shopId, amount, channel: request.channel },
-          trx
-        )
-        if (!first) throw new Error('a replayed payment has no payment row')
-        if (!first.ok) throw new Refusal(first)
-        return first
-      }
-      const publicId = newPublicId()
-      await trx
-        .insertQuery()
-        .table('merchant_payments')
-        .insert({
-          public_id: publicId,
-          transfer_id: booked.value.id,
-          merchant_id: payee.merchantId,
-          shop_id: payee.shopId,
-          person_id: request.personId,
-          card_id: request.cardId,
-          channel: request.channel,
-          amount,
-          refunded: 0,
-          paid_at: dbTime(trx, request.at),
-        })
-      return ok({
-        transfer: booked.value,
-        payment: { publicId, channel: request.channel, amount, refunded: 0 },
-        legs: plan.legs.map((leg) => ({ wallet: leg.wallet, amount: leg.amount })),
-        balanceAfter: await walletsTotal(trx, request.personId),
-      })
+      return bookShopPaymentIn(trx, request)
     })
   } catch (error) {
     if (error instanceof Refusal) return error.failure
     throw error
   }
+}
+
+/**
+ * bookShopPayment inside the caller's transaction (which on SQLite already
+ * holds the write lock). A refusal is thrown as a Refusal, for the caller to
+ * roll back what it wrote and answer it.
+ */
+export async function bookShopPaymentIn(
+  trx: TransactionClientContract,
+  request: ShopPaymentRequest
+): Promise<Result<BookedShopPayment, BookingError>> {
+  const { payee, amount } = request
+  const plan = await planSpending(trx, {
+    personId: request.personId,
+    amount,
+    merchantCategory: payee.category,
+    merchantId: payee.merchantId,
+    shopId: payee.shopId,
+    at: request.at,
+  })
+  if (plan.shortfall > 0 || plan.covered !== amount)
+    throw new Refusal(fail('insufficient_funds', { available: plan.covered, requested: amount }))
+  const spent = await spentToday(trx, request.personId, request.channel, request.at)
+  if (spent + amount > request.maxPerDay)
+    throw new Refusal(
+      fail('over_daily_limit', { limit: request.maxPerDay, spent, requested: amount })
+    )
+  const merchant = await merchantAccount(payee.merchantId, trx)
+  const booked = await new PostTransfer().handle(
+    {
+      idempotencyKey: request.idempotencyKey,
+      kind: 'payment',
+      postings: [
+        ...plan.legs.map((leg) => ({ account: leg.account, amount: -leg.amount })),
+        { account: merchant, amount },
+      ],
+      metadata: {
+        channel: request.channel,
+        shop: payee.shopPublicId,
+        ...request.metadata,
+      },
+      actor: request.actor,
+      audit: request.audit ?? false,
+      auditAction: 'merchants.payment_booked',
+    },
+    trx
+  )
+  if (!booked.ok) throw new Refusal(booked)
+  await recordSpending(trx, plan, booked.value)
+  if (booked.value.replayed) {
+    // The same request committed meanwhile: answer as a retry is answered.
+    const first = await paymentUnderKey(
+      request.idempotencyKey,
+      { shopId: payee.shopId, amount, channel: request.channel },
+      trx
+    )
+    if (!first) throw new Error('a replayed payment has no payment row')
+    if (!first.ok) throw new Refusal(first)
+    return first
+  }
+  const publicId = newPublicId()
+  await trx
+    .insertQuery()
+    .table('merchant_payments')
+    .insert({
+      public_id: publicId,
+      transfer_id: booked.value.id,
+      merchant_id: payee.merchantId,
+      shop_id: payee.shopId,
+      person_id: request.personId,
+      card_id: request.cardId,
+      channel: request.channel,
+      amount,
+      refunded: 0,
+      paid_at: dbTime(trx, request.at),
+    })
+  return ok({
+    transfer: booked.value,
+    payment: { publicId, channel: request.channel, amount, refunded: 0 },
+    legs: plan.legs.map((leg) => ({ wallet: leg.wallet, amount: leg.amount })),
+    balanceAfter: await walletsTotal(trx, request.personId),
+  })
 }

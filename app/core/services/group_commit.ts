@@ -1,0 +1,132 @@
+import db from '@adonisjs/lucid/services/db'
+import type { TransactionClientContract } from '@adonisjs/lucid/types/database'
+import { sqlStatements, type SqlStatements } from '#core/services/sql_statements'
+
+/**
+ * Group commit: units of work that arrive while a transaction is being
+ * written wait for it, then go together into the next one, each in a
+ * savepoint of its own, and are answered once that transaction has
+ * committed (docs/adr/0013-group-commit-for-code-payments.md).
+ *
+ * A durable commit waits for the disk; one commit for many payments is what
+ * lets the payment rate exceed the disk's commit rate. A unit is answered
+ * only after its commit, so an answer still means "on disk". One unit's
+ * failure rolls back its own savepoint and nothing else; a transaction the
+ * database refuses as a whole (a deadlock, a busy database) is run again
+ * from the start, up to three times, and then every unit in it fails.
+ *
+ * The work of a unit must be safe to run again (it runs in a transaction
+ * that may be rolled back and retried) and should not wait for anything but
+ * its own statements.
+ */
+export interface UnitContext {
+  trx: TransactionClientContract
+  sql: SqlStatements
+}
+
+type Work<T> = (unit: UnitContext) => Promise<T>
+
+interface Entry {
+  work: Work<unknown>
+  resolve(value: unknown): void
+  reject(error: unknown): void
+}
+
+export interface GroupCommitOptions {
+  /** Most units in one transaction (default 64). */
+  maxUnits?: number
+  /** Runs first in every transaction (e.g. taking SQLite's write lock). */
+  begin?: (unit: UnitContext) => Promise<void>
+}
+
+const ATTEMPTS = 3
+
+/** PostgreSQL deadlock and serialization failures, SQLite's busy database: worth another try. */
+function retryable(error: unknown): boolean {
+  const code = (error as { code?: string })?.code
+  return (
+    code === '40P01' ||
+    code === '40001' ||
+    code === 'SQLITE_BUSY' ||
+    code === 'SQLITE_BUSY_SNAPSHOT' ||
+    code === 'SQLITE_LOCKED'
+  )
+}
+
+export class GroupCommit {
+  readonly #queue: Entry[] = []
+  readonly #maxUnits: number
+  readonly #begin?: (unit: UnitContext) => Promise<void>
+  #draining = false
+  /** Transactions written and units in them, since start (for the benchmarks). */
+  readonly stats = { transactions: 0, units: 0 }
+
+  constructor(options: GroupCommitOptions = {}) {
+    this.#maxUnits = options.maxUnits ?? 64
+    this.#begin = options.begin
+  }
+
+  /** Runs the work in the next transaction; resolves after that transaction committed. */
+  run<T>(work: Work<T>): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      this.#queue.push({ work, resolve: resolve as (value: unknown) => void, reject })
+      if (!this.#draining) {
+        // Units sent in the same turn of the event loop (a burst of requests) start together.
+        this.#draining = true
+        setImmediate(() => void this.#drain())
+      }
+    })
+  }
+
+  async #drain() {
+    this.#draining = true
+    try {
+      while (this.#queue.length > 0) {
+        const batch = this.#queue.splice(0, this.#maxUnits)
+        await this.#write(batch)
+      }
+    } finally {
+      this.#draining = false
+    }
+  }
+
+  async #write(batch: Entry[]) {
+    for (let attempt = 1; ; attempt++) {
+      let outcomes: { ok: boolean; value: unknown }[] = []
+      try {
+        await db.transaction(async (trx) => {
+          outcomes = []
+          const sql = await sqlStatements(trx)
+          const unit = { trx, sql }
+          if (this.#begin) await this.#begin(unit)
+          for (const entry of batch) {
+            await sql.exec('SAVEPOINT quad_unit')
+            try {
+              const value = await entry.work(unit)
+              await sql.exec('RELEASE SAVEPOINT quad_unit')
+              outcomes.push({ ok: true, value })
+            } catch (error) {
+              // A failed transaction cannot roll back to a savepoint: let it retry whole.
+              if (retryable(error)) throw error
+              await sql.exec('ROLLBACK TO SAVEPOINT quad_unit')
+              await sql.exec('RELEASE SAVEPOINT quad_unit')
+              outcomes.push({ ok: false, value: error })
+            }
+          }
+        })
+      } catch (error) {
+        if (retryable(error) && attempt < ATTEMPTS) continue
+        for (const entry of batch) entry.reject(error)
+        return
+      }
+      this.stats.transactions++
+      this.stats.units += batch.length
+      batch.forEach((entry, index) => {
+        const outcome = outcomes[index]
+        if (outcome.ok) entry.resolve(outcome.value)
+        else entry.reject(outcome.value)
+      })
+      return
+    }
+  }
+}
