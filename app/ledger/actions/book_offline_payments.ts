@@ -17,6 +17,16 @@ import { advancePostings } from '#ledger/services/arrears'
 import { canonicalJson } from '#ledger/services/requests'
 import { planSpending, recordSpending } from '#ledger/services/spending'
 import { PostTransfer, type PostingInput } from '#ledger/actions/post_transfer'
+import { sqlStatements, type SqlStatements } from '#core/services/sql_statements'
+import { dbTimeOfMillis } from '#cards/services/db_time'
+import {
+  ACCOUNT_COLUMNS,
+  accountOf,
+  cashOnlyPlan,
+  forUpdate,
+  writeLockedTransfer,
+  type AccountRow,
+} from '#ledger/services/plain_transfers'
 
 /**
  * Books the payments a terminal recorded while it was offline (dual-offline:
@@ -207,6 +217,25 @@ async function check(record: OfflineRecordInput, now: number): Promise<Checked> 
   if (result.value.cardNo !== record.cardNo)
     return { ...base, refusal: { refusal: 'card_mismatch', flag: 'card_mismatch' } }
   return { ...base, verified: result.value, refusal: null }
+}
+
+/** What booking one record ended in. */
+type BookOneOutcome =
+  | {
+      status: 'booked'
+      transfer: string
+      transferId: number
+      personId: number
+      shopId: number
+      covered: number
+      advanced: number
+    }
+  | { status: 'refused'; refusal: OfflineRefusal; flag: OfflineFlag | null; detail?: string }
+
+/** Plain statements of a chunk's transaction, and the merchant accounts it has locked and read. */
+interface LeanBooking {
+  sql: SqlStatements
+  merchants: Map<number, AccountRow>
 }
 
 /** A transaction that may succeed when run again (a deadlock, a lost race on a unique index). */
@@ -407,24 +436,29 @@ export class BookOfflinePayments {
 
     const advanceFund = await systemAccount('advance_fund', trx)
     const control = await systemAccount('arrears_control', trx)
+    const lean: LeanBooking = { sql: await sqlStatements(trx), merchants: new Map() }
     for (const entry of chunk) {
       const row = fresh.get(entry.input.sequence)
       if (!row) continue
-      const outcome = await this.bookOne(trx, batch, entry, shops, people, {
+      const outcome = await this.bookOne(trx, lean, batch, entry, shops, people, {
         advanceFund,
         control,
       })
       if (outcome.status === 'booked') {
-        await trx.from('offline_payment_records').where('id', row.id).update({
-          status: 'booked',
-          refusal: null,
-          code_id: entry.verified!.codeId,
-          person_id: outcome.personId,
-          shop_id: outcome.shopId,
-          transfer_id: outcome.transferId,
-          covered: outcome.covered,
-          advanced: outcome.advanced,
-        })
+        await lean.sql.run(
+          `UPDATE offline_payment_records SET status = 'booked', refusal = NULL, code_id = ?,
+             person_id = ?, shop_id = ?, transfer_id = ?, covered = ?, advanced = ?
+           WHERE id = ?`,
+          [
+            entry.verified!.codeId,
+            outcome.personId,
+            outcome.shopId,
+            outcome.transferId,
+            outcome.covered,
+            outcome.advanced,
+            row.id,
+          ]
+        )
         results.push({
           sequence: entry.input.sequence,
           status: 'booked',
@@ -479,25 +513,91 @@ export class BookOfflinePayments {
     return { results, replays }
   }
 
+  /**
+   * A record that the holder's cash pays in full, in plain statements
+   * (plain_transfers.ts, ADR 0013); null when the general path must book it
+   * (subsidy or voucher money, a shortfall, a merchant's first payment).
+   */
+  private async bookCashOnly(
+    trx: TransactionClientContract,
+    lean: LeanBooking,
+    batch: OfflineBatch,
+    entry: Checked,
+    shop: ShopRow,
+    holder: { cardId: number; personId: number },
+    metadata: Record<string, unknown>
+  ): Promise<BookOneOutcome | null> {
+    const { sql } = lean
+    const record = entry.input
+    const plan = await cashOnlyPlan({ trx, sql }, record.amount, holder.personId)
+    if (!plan || plan.shortfall > 0) return null
+    let merchant = lean.merchants.get(shop.merchantId)
+    if (!merchant) {
+      const row = await sql.get(
+        `SELECT ${ACCOUNT_COLUMNS} FROM ledger_accounts WHERE kind = 'merchant' AND merchant_id = ?${forUpdate(sql)}`,
+        [shop.merchantId]
+      )
+      if (!row) return null
+      merchant = accountOf(row)
+      lean.merchants.set(shop.merchantId, merchant)
+    }
+    const booked = await writeLockedTransfer(
+      sql,
+      {
+        idempotencyKey: `offline:${batch.terminalId}:${record.sequence}`,
+        kind: 'payment',
+        postings: [
+          { account: plan.wallet.id, amount: -record.amount },
+          { account: merchant.id, amount: record.amount },
+        ],
+        metadata,
+        actor: batch.actor,
+      },
+      new Map([
+        [plan.wallet.id, plan.wallet],
+        [merchant.id, merchant],
+      ])
+    )
+    if (!booked.ok) {
+      // The claim goes with the refusal: the code was not used.
+      await sql.run('DELETE FROM card_seen_codes WHERE code_id = ?', [entry.verified!.codeId])
+      return { status: 'refused', refusal: 'not_booked', flag: null, detail: booked.error }
+    }
+    await sql.run(
+      `INSERT INTO merchant_payments (public_id, transfer_id, merchant_id, shop_id, person_id,
+         card_id, channel, amount, refunded, paid_at)
+       VALUES (?, ?, ?, ?, ?, ?, 'campus_code', ?, 0, ?)`,
+      [
+        newPublicId(),
+        booked.value.id,
+        shop.merchantId,
+        shop.id,
+        holder.personId,
+        holder.cardId,
+        record.amount,
+        dbTimeOfMillis(record.recordedAt * 1000, sql.dialect),
+      ]
+    )
+    return {
+      status: 'booked',
+      transfer: booked.value.publicId,
+      transferId: booked.value.id,
+      personId: holder.personId,
+      shopId: shop.id,
+      covered: record.amount,
+      advanced: 0,
+    }
+  }
+
   private async bookOne(
     trx: TransactionClientContract,
+    lean: LeanBooking,
     batch: OfflineBatch,
     entry: Checked,
     shops: Map<string, ShopRow>,
     people: Map<string, { cardId: number; personId: number }>,
     system: { advanceFund: { id: number }; control: { id: number } }
-  ): Promise<
-    | {
-        status: 'booked'
-        transfer: string
-        transferId: number
-        personId: number
-        shopId: number
-        covered: number
-        advanced: number
-      }
-    | { status: 'refused'; refusal: OfflineRefusal; flag: OfflineFlag | null; detail?: string }
-  > {
+  ): Promise<BookOneOutcome> {
     if (entry.refusal) return { status: 'refused', ...entry.refusal }
     const record = entry.input
     const verified = entry.verified!
@@ -512,30 +612,39 @@ export class BookOfflinePayments {
     // One-time use: a record of any terminal that booked this code, or the
     // server's seen-code store (a code accepted online, or by a record
     // uploaded while the store still remembers it).
-    const bookedBefore = await trx
-      .from('offline_payment_records')
-      .where('code_id', verified.codeId)
-      .where('status', 'booked')
-      .select('id')
-      .first()
-    const claimed: unknown[] = bookedBefore
-      ? []
-      : await trx
-          .knexQuery()
-          .table('card_seen_codes')
-          .insert({
-            code_id: verified.codeId,
-            card_id: holder.cardId,
-            card_no: verified.cardNo,
-            first_seen_at: dbTime(trx, DateTime.fromSeconds(record.recordedAt, { zone: 'utc' })),
-            first_seen_by: batch.terminalId.slice(0, 100),
-            expires_at: dbTime(trx, DateTime.fromSeconds(verified.acceptUntil, { zone: 'utc' })),
-          })
-          .onConflict('code_id')
-          .ignore()
-          .returning('code_id')
-    if (claimed.length === 0)
-      return { status: 'refused', refusal: 'code_replayed', flag: 'replayed_code' }
+    const bookedBefore = await lean.sql.get(
+      `SELECT id FROM offline_payment_records WHERE code_id = ? AND status = 'booked'`,
+      [verified.codeId]
+    )
+    const claimed = bookedBefore
+      ? 0
+      : await lean.sql.run(
+          `INSERT INTO card_seen_codes (code_id, card_id, card_no, first_seen_at, first_seen_by, expires_at)
+           VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (code_id) DO NOTHING`,
+          [
+            verified.codeId,
+            holder.cardId,
+            verified.cardNo,
+            dbTimeOfMillis(record.recordedAt * 1000, lean.sql.dialect),
+            batch.terminalId.slice(0, 100),
+            dbTimeOfMillis(verified.acceptUntil * 1000, lean.sql.dialect),
+          ]
+        )
+    if (claimed === 0) return { status: 'refused', refusal: 'code_replayed', flag: 'replayed_code' }
+
+    const metadata = {
+      channel: 'offline',
+      terminal: batch.terminalId,
+      sequence: record.sequence,
+      shop: shop.publicId,
+      card: record.cardNo,
+      code: verified.codeId,
+      recordedAt: record.recordedAt,
+    }
+    const cashOnly = await this.bookCashOnly(trx, lean, batch, entry, shop, holder, metadata)
+    if (cashOnly) return cashOnly
+    // The general path below writes accounts the cache may hold: read them again afterwards.
+    lean.merchants.clear()
 
     const plan = await planSpending(trx, {
       personId: holder.personId,
@@ -560,15 +669,7 @@ export class BookOfflinePayments {
         idempotencyKey: `offline:${batch.terminalId}:${record.sequence}`,
         kind: 'payment',
         postings,
-        metadata: {
-          channel: 'offline',
-          terminal: batch.terminalId,
-          sequence: record.sequence,
-          shop: shop.publicId,
-          card: record.cardNo,
-          code: verified.codeId,
-          recordedAt: record.recordedAt,
-        },
+        metadata,
         actor: batch.actor,
         audit: false,
       },

@@ -36,13 +36,13 @@ import { shownBalance } from '#ledger/services/account_kinds'
 import {
   ACCOUNT_COLUMNS,
   accountOf,
+  cashOnlyPlan,
   forUpdate,
-  spendable,
   writeLockedTransfer,
   type AccountRow,
+  type CashPlan,
 } from '#ledger/services/plain_transfers'
 import { fenFromDb } from '#ledger/services/money'
-import { walletSettings } from '#ledger/services/wallet_settings'
 import {
   bookShopPaymentIn,
   dayStartOf,
@@ -173,7 +173,7 @@ async function bookInUnit(
     maxPerDay: request.maxPerDay,
     metadata: { card: holder.cardNo, code: code.codeId },
   }
-  const cash = await cashOnlyPlan({ trx, sql }, request, holder.personId)
+  const cash = await cashOnlyPlan({ trx, sql }, request.amount, holder.personId)
   if (!cash) return generalPath(trx, shopRequest, holder)
   if (cash.shortfall > 0)
     return refused(
@@ -222,46 +222,6 @@ async function generalPath(
     if (error instanceof Refusal) return refused(error.failure)
     throw error
   }
-}
-
-interface CashPlan {
-  wallet: AccountRow
-  /** Every wallet of the holder (for the balance after). */
-  wallets: AccountRow[]
-  shortfall: number
-}
-
-/**
- * The plan when cash alone pays: no subsidy or voucher money comes before
- * cash in the spending order with anything to give. Null when the general
- * planner must decide (or the cash wallet does not exist yet).
- */
-async function cashOnlyPlan(
-  { trx, sql }: UnitContext,
-  request: CodeBookingRequest,
-  personId: number
-): Promise<CashPlan | null> {
-  const rows = await sql.all(
-    `SELECT ${ACCOUNT_COLUMNS} FROM ledger_accounts
-     WHERE person_id = ? AND kind IN ('wallet_cash', 'wallet_subsidy', 'wallet_voucher')
-     ORDER BY id${forUpdate(sql)}`,
-    [personId]
-  )
-  const wallets = rows.map(accountOf)
-  const cash = wallets.find((wallet) => wallet.kind === 'wallet_cash')
-  if (!cash) return null
-  const settings = await walletSettings(trx)
-  let left = request.amount
-  for (const wallet of settings.spendingOrder) {
-    if (left <= 0) break
-    if (wallet === 'cash') {
-      left -= Math.min(spendable(cash), left)
-      continue
-    }
-    const kind = wallet === 'subsidy' ? 'wallet_subsidy' : 'wallet_voucher'
-    if (wallets.some((account) => account.kind === kind && spendable(account) > 0)) return null
-  }
-  return { wallet: cash, wallets, shortfall: left }
 }
 
 /** The transfer (two postings) and the payment row. */

@@ -20,6 +20,8 @@ import {
 } from '#ledger/actions/post_transfer'
 import { balanceAllowed, shownBalance, type NormalSide } from '#ledger/services/account_kinds'
 import { addFen, fenFromDb } from '#ledger/services/money'
+import { walletSettings } from '#ledger/services/wallet_settings'
+import type { UnitContext } from '#core/services/group_commit'
 
 /** An account as read under its lock; balance and version follow the writes made here. */
 export interface AccountRow {
@@ -63,6 +65,46 @@ export function forUpdate(sql: SqlStatements) {
 export function spendable(account: AccountRow | undefined): number {
   if (!account || account.frozen) return 0
   return Math.max(0, shownBalance(account.normalSide, account.balance))
+}
+
+export interface CashPlan {
+  wallet: AccountRow
+  /** Every wallet of the holder (for the balance after). */
+  wallets: AccountRow[]
+  shortfall: number
+}
+
+/**
+ * The plan when cash alone pays: no subsidy or voucher money comes before
+ * cash in the spending order with anything to give. Null when the general
+ * planner must decide (or the cash wallet does not exist yet).
+ */
+export async function cashOnlyPlan(
+  { trx, sql }: UnitContext,
+  amount: number,
+  personId: number
+): Promise<CashPlan | null> {
+  const rows = await sql.all(
+    `SELECT ${ACCOUNT_COLUMNS} FROM ledger_accounts
+     WHERE person_id = ? AND kind IN ('wallet_cash', 'wallet_subsidy', 'wallet_voucher')
+     ORDER BY id${forUpdate(sql)}`,
+    [personId]
+  )
+  const wallets = rows.map(accountOf)
+  const cash = wallets.find((wallet) => wallet.kind === 'wallet_cash')
+  if (!cash) return null
+  const settings = await walletSettings(trx)
+  let left = amount
+  for (const wallet of settings.spendingOrder) {
+    if (left <= 0) break
+    if (wallet === 'cash') {
+      left -= Math.min(spendable(cash), left)
+      continue
+    }
+    const kind = wallet === 'subsidy' ? 'wallet_subsidy' : 'wallet_voucher'
+    if (wallets.some((account) => account.kind === kind && spendable(account) > 0)) return null
+  }
+  return { wallet: cash, wallets, shortfall: left }
 }
 
 /**
