@@ -143,6 +143,9 @@ async function bareLoop(storage: string, payments: number, perCommit: number): P
   sqlite.pragma('journal_mode = WAL')
   sqlite.pragma('synchronous = FULL')
   sqlite.pragma('busy_timeout = 5000')
+  // As config/database.ts sets them for Quad's own connections.
+  sqlite.pragma('cache_size = -65536')
+  sqlite.pragma('mmap_size = 268435456')
   try {
     const payment = sqlite
       .prepare(

@@ -79,7 +79,17 @@ export async function serveGatewayProcess(
 ): Promise<{ child: ChildProcess; url: string }> {
   const child = spawn(
     process.execPath,
-    ['ace', 'terminals:serve', '--port', '0', '--host', '127.0.0.1', '--no-ansi'],
+    // The young generation as the appliance runs the gateway (docs/adr/0013).
+    [
+      '--max-semi-space-size=8',
+      'ace',
+      'terminals:serve',
+      '--port',
+      '0',
+      '--host',
+      '127.0.0.1',
+      '--no-ansi',
+    ],
     { cwd: join(import.meta.dirname, '../..'), env, stdio: ['ignore', 'pipe', 'pipe'] }
   )
   const url = await new Promise<string>((resolve, reject) => {

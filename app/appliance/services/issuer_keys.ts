@@ -9,6 +9,13 @@ import { storagePath, writePrivateFile, ensurePrivateDir } from './storage_root.
  */
 const issuerDir = () => storagePath('keys', 'issuer')
 
+let changes = 0
+
+/** Grows with every change this process makes to the key folder (verifiers read the folder again). */
+export function issuerKeyChanges(): number {
+  return changes
+}
+
 /** A key id: the first 8 bytes of the SHA-256 of the public key's SPKI DER, base64url. */
 export function keyIdOf(publicKeyDer: Buffer): string {
   return createHash('sha256').update(publicKeyDer).digest().subarray(0, 8).toString('base64url')
@@ -28,6 +35,7 @@ export function currentIssuerKid(): string | null {
 
 /** Creates a new issuer key pair and makes it current. */
 export function createIssuerKey(): IssuerKeyInfo {
+  changes++
   ensurePrivateDir(issuerDir())
   const { privateKey, publicKey } = generateKeyPairSync('ed25519')
   const der = publicKey.export({ type: 'spki', format: 'der' })
@@ -155,6 +163,7 @@ export function rotateIssuerKey(
       withdrawn.push(kid)
     }
   }
+  changes++
   return {
     kid: created.kid,
     publicKeyPem: created.publicKeyPem,

@@ -4,6 +4,7 @@ import {
   currentIssuerPrivateKey,
   listIssuerKeys,
   type IssuerKeyRecord,
+  issuerKeyChanges,
 } from '#appliance/services/issuer_keys'
 import { storagePath } from '#appliance/services/storage_root'
 import { fromBase64Url } from '#cards/campus_code/bytes'
@@ -88,15 +89,25 @@ export function issuerPublicKeyList(now = Math.floor(Date.now() / 1000)): Issuer
 const RING_MAX_AGE_MS = 60_000
 let cached: { fingerprint: string; builtAt: number; ring: Promise<IssuerKeyRing> } | null = null
 
+/** How often the key folder is looked at for changes made by another process (ms). */
+const FOLDER_CHECK_MS = 500
+let folderSeen: { at: number; dir: string; fingerprint: string } | null = null
+
 /**
  * What changes when keys are added to, retired in or removed from the key
- * folder: its path and modification time (a file created, renamed or
- * removed in a folder changes the folder's time). One stat per call.
+ * folder: this process's own changes (counted by issuer_keys) at once, and
+ * the folder's modification time (a file created, renamed or removed in a
+ * folder changes it), looked at every FOLDER_CHECK_MS at most — so another
+ * process's rotation is seen within half a second.
  */
 function folderFingerprint(): string {
   const dir = storagePath('keys', 'issuer')
-  const stats = statSync(dir, { bigint: true, throwIfNoEntry: false })
-  return stats ? `${dir}\n${stats.mtimeNs}\n${stats.ino}` : ''
+  const now = Date.now()
+  if (!folderSeen || folderSeen.dir !== dir || now - folderSeen.at >= FOLDER_CHECK_MS) {
+    const stats = statSync(dir, { bigint: true, throwIfNoEntry: false })
+    folderSeen = { at: now, dir, fingerprint: stats ? `${stats.mtimeNs}:${stats.ino}` : '' }
+  }
+  return `${dir}\n${folderSeen.fingerprint}\n${issuerKeyChanges()}`
 }
 
 /**

@@ -56,12 +56,18 @@ function actorOf(terminal: Terminal): AuditActor {
   return { type: 'terminal', id: terminal.publicId, name: terminal.name?.slice(0, 100) ?? null }
 }
 
+/** Shop id → public id: a shop's public id never changes, so it is read once per process. */
+const shopPublicIds = new Map<number, string>()
+
 /** The shop the terminal sells for; a till without a shop cannot take payments. */
 async function shopOf(ctx: GatewayContext): Promise<string> {
   const terminal = ctx.terminal
   if (terminal.shopId === null) ctx.refuse('terminal_has_no_shop', 409)
+  const known = shopPublicIds.get(terminal.shopId)
+  if (known) return known
   const shop = await db.from('shops').where('id', terminal.shopId).select('public_id').first()
   if (!shop) ctx.refuse('terminal_has_no_shop', 409)
+  shopPublicIds.set(terminal.shopId, shop.public_id)
   return shop.public_id as string
 }
 
