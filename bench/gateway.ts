@@ -20,6 +20,17 @@ import type { ChildProcess } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import { option, ranOnEachDatabase } from './support/cli.js'
 
+/** CPU time a process has used (user + system), in ms, from /proc; NaN where there is none. */
+function processCpuMs(pid: number | undefined): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ')
+    // utime and stime are fields 14 and 15 of the whole line, in clock ticks (100 per second).
+    return (Number(fields[11]) + Number(fields[12])) * 10
+  } catch {
+    return Number.NaN
+  }
+}
+
 function percentile(sorted: number[], p: number) {
   if (sorted.length === 0) return Number.NaN
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]
@@ -120,6 +131,8 @@ export default async function gatewayBench(args: string[]) {
     // 1. Throughput, closed loop.
     const batch = await makeCodes(payments)
     let next = 0
+    const gatewayCpuBefore = processCpuMs(gateway.child.pid)
+    const benchCpuBefore = process.cpuUsage()
     const started = performance.now()
     await Promise.all(
       Array.from({ length: concurrency }, async () => {
@@ -130,6 +143,9 @@ export default async function gatewayBench(args: string[]) {
       })
     )
     const throughput = batch.length / ((performance.now() - started) / 1000)
+    const gatewayCpu = (processCpuMs(gateway.child.pid) - gatewayCpuBefore) / batch.length
+    const benchCpuUsed = process.cpuUsage(benchCpuBefore)
+    const terminalsCpu = (benchCpuUsed.user + benchCpuUsed.system) / 1000 / batch.length
 
     // 2. Latency at an offered rate, open loop.
     const total = Math.round(offered * seconds)
@@ -180,6 +196,10 @@ export default async function gatewayBench(args: string[]) {
       state.mismatched.length === 0 && state.unbalanced.length === 0 && state.postingsTotal === 0
     const rows: [string, string][] = [
       [`online payments/s, ${concurrency} in flight`, `${throughput.toFixed(0)} /s`],
+      [
+        '  CPU per online payment: gateway / simulated terminals',
+        `${gatewayCpu.toFixed(2)} ms / ${terminalsCpu.toFixed(2)} ms`,
+      ],
       [
         `latency at offered ${offered}/s (achieved ${achieved.toFixed(0)}/s)`,
         `p50 ${percentile(latencies, 50).toFixed(1)} ms, p99 ${percentile(latencies, 99).toFixed(1)} ms, max ${latencies.at(-1)?.toFixed(1)} ms`,

@@ -11,7 +11,9 @@ export function option(args: string[], name: string, fallback: string) {
 
 function runChild(args: string[], env: Record<string, string>) {
   return new Promise<number | null>((resolve) => {
-    const child = spawn(process.execPath, args, {
+    // The runtime flags this process got (a benchmark's heap settings), the loader once.
+    const flags = process.execArgv.filter((flag) => !flag.startsWith('--import'))
+    const child = spawn(process.execPath, [...flags, ...args], {
       env: { ...process.env, ...env },
       stdio: ['ignore', 'inherit', 'inherit'],
     })

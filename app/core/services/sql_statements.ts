@@ -6,9 +6,9 @@ import type { QueryClientContract, TransactionClientContract } from '@adonisjs/l
  * docs/adr/0013-group-commit-for-code-payments.md). Statements use `?`
  * placeholders and SQL that both databases read the same way.
  *
- * On SQLite the statements run on the transaction's own better-sqlite3
- * connection and are prepared once per connection; on PostgreSQL they go
- * through the transaction's client as raw queries. Only use it inside the
+ * The statements run on the transaction's own connection and are prepared
+ * once per connection: better-sqlite3 statements on SQLite, named prepared
+ * statements of the pg client on PostgreSQL (the name is per SQL text). Only use it inside the
  * transaction callback that handed out the client: on SQLite nothing else
  * runs on the connection while that transaction holds it.
  */
@@ -71,35 +71,59 @@ function sqliteStatements(connection: SqliteConnection): SqlStatements {
   }
 }
 
-function postgresStatements(trx: TransactionClientContract): SqlStatements {
+interface PgConnection {
+  query(config: { name?: string; text: string; values?: unknown[] }): Promise<{
+    rows: any[]
+    rowCount: number | null
+  }>
+}
+
+/** `?` placeholders as PostgreSQL numbers them; names for prepared statements, per SQL text. */
+const pgTexts = new Map<string, { name: string; text: string }>()
+
+function pgStatement(sql: string) {
+  let found = pgTexts.get(sql)
+  if (!found) {
+    let index = 0
+    found = { name: `quad_${pgTexts.size + 1}`, text: sql.replace(/\?/g, () => `$${++index}`) }
+    pgTexts.set(sql, found)
+  }
+  return found
+}
+
+function postgresStatements(connection: PgConnection): SqlStatements {
+  const query = (sql: string, params: unknown[]) => {
+    const { name, text } = pgStatement(sql)
+    return connection.query({ name, text, values: params })
+  }
   return {
     dialect: 'postgres',
     async get(sql, params = []) {
-      const result = await trx.rawQuery(sql, params as any[])
+      const result = await query(sql, params)
       return result.rows[0]
     },
     async all(sql, params = []) {
-      const result = await trx.rawQuery(sql, params as any[])
+      const result = await query(sql, params)
       return result.rows
     },
     async run(sql, params = []) {
-      const result = await trx.rawQuery(sql, params as any[])
+      const result = await query(sql, params)
       return Number(result.rowCount ?? 0)
     },
     async exec(sql) {
-      await trx.rawQuery(sql)
+      await connection.query({ text: sql })
     },
   }
 }
 
 /** Plain statements on the connection of this transaction. */
 export async function sqlStatements(trx: TransactionClientContract): Promise<SqlStatements> {
-  if (trx.dialect.name === 'postgres') return postgresStatements(trx)
   const knexTransaction = trx.getWriteClient() as unknown as {
-    client: { acquireConnection(): Promise<SqliteConnection> }
+    client: { acquireConnection(): Promise<unknown> }
   }
   const connection = await knexTransaction.client.acquireConnection()
-  return sqliteStatements(connection)
+  if (trx.dialect.name === 'postgres') return postgresStatements(connection as PgConnection)
+  return sqliteStatements(connection as SqliteConnection)
 }
 
 /** The rows of a raw query outside a transaction, as either driver answers it. */
