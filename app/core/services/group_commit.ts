@@ -33,13 +33,20 @@ interface Entry {
 }
 
 export interface GroupCommitOptions {
-  /** Most units in one transaction (default 64). */
+  /** Most units in one transaction (default 64; at most 32 on PostgreSQL). */
   maxUnits?: number
   /** Runs first in every transaction (e.g. taking SQLite's write lock). */
   begin?: (unit: UnitContext) => Promise<void>
 }
 
 const ATTEMPTS = 3
+
+/**
+ * Units per transaction on PostgreSQL: each unit's savepoint that writes is
+ * a subtransaction, and a transaction with more than 64 of them leaves
+ * PostgreSQL's per-backend cache for the slower pg_subtrans lookups.
+ */
+const POSTGRES_MAX_UNITS = 32
 
 /** PostgreSQL deadlock and serialization failures, SQLite's busy database: worth another try. */
 function retryable(error: unknown): boolean {
@@ -81,8 +88,12 @@ export class GroupCommit {
   async #drain() {
     this.#draining = true
     try {
+      const max =
+        db.connection().dialect.name === 'postgres'
+          ? Math.min(this.#maxUnits, POSTGRES_MAX_UNITS)
+          : this.#maxUnits
       while (this.#queue.length > 0) {
-        const batch = this.#queue.splice(0, this.#maxUnits)
+        const batch = this.#queue.splice(0, max)
         await this.#write(batch)
       }
     } finally {

@@ -97,6 +97,19 @@ const CARD_STATE_ERRORS = {
   pending_activation: 'card_not_active',
 } as const
 
+/** The shop (PAYEE_SELECT) and the transfer booked under a key: parameters key, shop. */
+const SHOP_AND_KEY_SQL = `${PAYEE_SELECT.replace(
+  ' FROM shops',
+  `, (SELECT ledger_transfers.id FROM ledger_transfers
+      WHERE ledger_transfers.idempotency_key = ?) AS booked_transfer_id FROM shops`
+)} WHERE shops.public_id = ?`
+
+/** CODE_HOLDER_SQL with the phone's blacklisting: parameters device key (hex), card number. */
+const HOLDER_AND_DEVICE_SQL = CODE_HOLDER_SQL.replace(
+  ' FROM cards',
+  `, (${DEVICE_LISTED_SQL}) AS device_listed_id FROM cards`
+)
+
 function refused(failure: Fail<CodeBookingRefusal>): CodeBookingOutcome {
   return { kind: 'refused', failure }
 }
@@ -122,24 +135,24 @@ async function bookInUnit(
   { trx, sql }: UnitContext,
   request: CodeBookingRequest
 ): Promise<CodeBookingOutcome> {
-  const payee = payeeFromRow(
-    await sql.get(`${PAYEE_SELECT} WHERE shops.public_id = ?`, [request.shopPublicId])
-  )
+  // The shop and whether the key was booked before, in one statement.
+  const shopRow = await sql.get(SHOP_AND_KEY_SQL, [request.idempotencyKey, request.shopPublicId])
+  const payee = payeeFromRow(shopRow)
   if (!payee.ok) return refused(payee)
   if (request.amount > request.maxPerPayment)
     return refused(fail('over_transaction_limit', { limit: request.maxPerPayment }))
+  if (shopRow?.booked_transfer_id !== null && shopRow?.booked_transfer_id !== undefined)
+    return { kind: 'existing', payee: payee.value }
 
-  const existing = await sql.get('SELECT id FROM ledger_transfers WHERE idempotency_key = ?', [
-    request.idempotencyKey,
-  ])
-  if (existing) return { kind: 'existing', payee: payee.value }
-
+  // The card, its holder and whether the card or the phone is on the blacklist.
   const { code } = request
-  const holder = holderFromRow(await sql.get(CODE_HOLDER_SQL, [code.cardNo]))
-  if (
-    holder?.listed ||
-    (await sql.get(DEVICE_LISTED_SQL, [toHex(code.credential.devicePublicKey)]))
-  )
+  const deviceKey = toHex(code.credential.devicePublicKey)
+  const holderRow = await sql.get(HOLDER_AND_DEVICE_SQL, [deviceKey, code.cardNo])
+  const holder = holderFromRow(holderRow)
+  const deviceListed = holderRow
+    ? holderRow.device_listed_id !== null && holderRow.device_listed_id !== undefined
+    : Boolean(await sql.get(DEVICE_LISTED_SQL, [deviceKey]))
+  if (holder?.listed || deviceListed)
     return refused(fail('card_blacklisted', { cardNo: code.cardNo }))
 
   const claimed = await sql.run(

@@ -167,22 +167,35 @@ export async function writeLockedTransfer(
     ]
   )
   const transferId = Number(inserted!.id)
-  for (const posting of postings) {
-    await sql.run(
-      `INSERT INTO ledger_postings (transfer_id, account_id, amount, balance_after, booked_at)
-       VALUES (?, ?, ?, ?, ?)`,
-      [transferId, posting.accountId, posting.amount, after.get(posting.accountId)!, now]
-    )
-  }
+  // One statement for the postings (in account order, as PostTransfer inserts
+  // them) and one for the balances, guarded by the versions read.
+  await sql.run(
+    `INSERT INTO ledger_postings (transfer_id, account_id, amount, balance_after, booked_at)
+     VALUES ${postings.map(() => '(?, ?, ?, ?, ?)').join(', ')}`,
+    postings.flatMap((posting) => [
+      transferId,
+      posting.accountId,
+      posting.amount,
+      after.get(posting.accountId)!,
+      now,
+    ])
+  )
+  const cases = locked.map(() => 'WHEN ? THEN CAST(? AS BIGINT)').join(' ')
+  const changed = await sql.run(
+    `UPDATE ledger_accounts SET balance = CASE id ${cases} END, version = version + 1,
+       updated_at = ?
+     WHERE id IN (${locked.map(() => '?').join(', ')}) AND version = CASE id ${cases} END`,
+    [
+      ...locked.flatMap((account) => [account.id, after.get(account.id)!]),
+      now,
+      ...locked.map((account) => account.id),
+      ...locked.flatMap((account) => [account.id, account.version]),
+    ]
+  )
+  if (changed !== locked.length)
+    throw new Error('ledger accounts changed while locked: transfer not booked')
   for (const account of locked) {
-    const balance = after.get(account.id)!
-    const changed = await sql.run(
-      `UPDATE ledger_accounts SET balance = ?, version = version + 1, updated_at = ?
-       WHERE id = ? AND version = ?`,
-      [balance, now, account.id, account.version]
-    )
-    if (changed !== 1) throw new Error('ledger accounts changed while locked: transfer not booked')
-    account.balance = balance
+    account.balance = after.get(account.id)!
     account.version += 1
   }
 
