@@ -3,6 +3,7 @@ import { middleware } from '#start/kernel'
 import { addNavEntry } from '#core/services/navigation'
 import '#ledger/services/ledger_view'
 import '#ledger/wallet_routes'
+import '#ledger/portal_routes'
 
 const WalletsController = () => import('#ledger/controllers/wallets_controller')
 const TopUpsController = () => import('#ledger/controllers/top_ups_controller')
