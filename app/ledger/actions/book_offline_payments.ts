@@ -563,13 +563,28 @@ export class BookOfflinePayments {
       await sql.run('DELETE FROM card_seen_codes WHERE code_id = ?', [entry.verified!.codeId])
       return { status: 'refused', refusal: 'not_booked', flag: null, detail: booked.error }
     }
+    return this.paymentRow(sql, booked.value, shop, holder, record, {
+      covered: record.amount,
+      advanced: 0,
+    })
+  }
+
+  /** The payment row of a booked record, and the record's outcome. */
+  private async paymentRow(
+    sql: SqlStatements,
+    transfer: { id: number; publicId: string },
+    shop: ShopRow,
+    holder: { cardId: number; personId: number },
+    record: OfflineRecordInput,
+    split: { covered: number; advanced: number }
+  ): Promise<BookOneOutcome> {
     await sql.run(
       `INSERT INTO merchant_payments (public_id, transfer_id, merchant_id, shop_id, person_id,
          card_id, channel, amount, refunded, paid_at)
        VALUES (?, ?, ?, ?, ?, ?, 'campus_code', ?, 0, ?)`,
       [
         newPublicId(),
-        booked.value.id,
+        transfer.id,
         shop.merchantId,
         shop.id,
         holder.personId,
@@ -580,12 +595,11 @@ export class BookOfflinePayments {
     )
     return {
       status: 'booked',
-      transfer: booked.value.publicId,
-      transferId: booked.value.id,
+      transfer: transfer.publicId,
+      transferId: transfer.id,
       personId: holder.personId,
       shopId: shop.id,
-      covered: record.amount,
-      advanced: 0,
+      ...split,
     }
   }
 
@@ -682,26 +696,9 @@ export class BookOfflinePayments {
     }
     // Subsidy lots and meal vouchers the payment drew on (ADR 0011).
     await recordSpending(trx, plan, booked.value)
-    await trx.table('merchant_payments').insert({
-      public_id: newPublicId(),
-      transfer_id: booked.value.id,
-      merchant_id: shop.merchantId,
-      shop_id: shop.id,
-      person_id: holder.personId,
-      card_id: holder.cardId,
-      channel: 'campus_code',
-      amount: record.amount,
-      refunded: 0,
-      paid_at: dbTime(trx, DateTime.fromSeconds(record.recordedAt, { zone: 'utc' })),
-    })
-    return {
-      status: 'booked',
-      transfer: booked.value.publicId,
-      transferId: booked.value.id,
-      personId: holder.personId,
-      shopId: shop.id,
+    return this.paymentRow(lean.sql, booked.value, shop, holder, record, {
       covered: plan.covered,
       advanced: plan.shortfall,
-    }
+    })
   }
 }

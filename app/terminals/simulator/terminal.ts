@@ -29,7 +29,12 @@ import {
   type SyncedAccessRules,
   type SyncedState,
 } from './offline.js'
-import { RecordStore, type AccessRecord, type PaymentRecord } from './records.js'
+import {
+  RecordStore,
+  type AccessRecord,
+  type PaymentRecord,
+  type TerminalRecord,
+} from './records.js'
 
 export interface SimulatedTerminalOptions {
   /** The gateway, e.g. https://10.0.0.5:8444 */
@@ -380,24 +385,10 @@ export class SimulatedTerminal {
    * refused) is done, others are sent again next time.
    */
   async uploadOffline(batchSize = 500): Promise<{ sent: number; results: unknown[] }> {
-    const results: unknown[] = []
-    let sent = 0
-    for (;;) {
-      // Access decisions go to the access module's upload (uploadAccessEvents).
-      const batch = this.records.pending(batchSize, 'payment')
-      if (batch.length === 0) break
-      const answer = await this.client.call('POST', '/t/v1/offline', {
-        records: batch.map((record) => recordForUpload(record)),
-      })
-      const answered = new Map<number, unknown>()
-      for (const result of answer.results ?? []) answered.set(result.sequence, result)
-      if (answered.size === 0) break
-      this.records.markUploaded(answered.keys(), answered)
-      results.push(...answered.values())
-      sent += batch.length
-      this.save()
-    }
-    return { sent, results }
+    // Access decisions go to the access module's upload (uploadAccessEvents).
+    return this.uploadPending('payment', '/t/v1/offline', batchSize, (record) =>
+      recordForUpload(record as PaymentRecord)
+    )
   }
 
   /**
@@ -407,16 +398,34 @@ export class SimulatedTerminal {
    * again next time.
    */
   async uploadAccessEvents(batchSize = 500): Promise<{ sent: number; results: unknown[] }> {
+    return this.uploadPending(
+      'access',
+      '/t/v1/access/events',
+      Math.min(batchSize, 5000),
+      (record) => accessEventForUpload(record as AccessRecord),
+      (result) => result.seq
+    )
+  }
+
+  /**
+   * Sends the pending records of one type in batches until none is left or
+   * the gateway answers none of a batch; a record it answered for is done.
+   */
+  private async uploadPending(
+    type: TerminalRecord['type'],
+    path: string,
+    batchSize: number,
+    wire: (record: TerminalRecord) => unknown,
+    sequenceOf: (result: any) => number = (result) => result.sequence
+  ): Promise<{ sent: number; results: unknown[] }> {
     const results: unknown[] = []
     let sent = 0
     for (;;) {
-      const batch = this.records.pending(Math.min(batchSize, 5000), 'access')
+      const batch = this.records.pending(batchSize, type)
       if (batch.length === 0) break
-      const answer = await this.client.call('POST', '/t/v1/access/events', {
-        records: batch.map((record) => accessEventForUpload(record)),
-      })
+      const answer = await this.client.call('POST', path, { records: batch.map(wire) })
       const answered = new Map<number, unknown>()
-      for (const result of answer.results ?? []) answered.set(result.seq, result)
+      for (const result of answer.results ?? []) answered.set(sequenceOf(result), result)
       if (answered.size === 0) break
       this.records.markUploaded(answered.keys(), answered)
       results.push(...answered.values())
