@@ -310,3 +310,30 @@ test.serial('refusals: limits, funds, bad amounts, unknown recipient and oneself
   )
   t.is(await transferCount(), before + 2)
 })
+
+test.serial('recipient lookups are limited per holder and hour', async (t) => {
+  const { TRANSFER_LOOKUPS_PER_HOUR } = await import('#ledger/portal_routes')
+  await setCardToCard(true)
+  const sender = await givenHolder(1000)
+  const recipient = await givenHolder(0, { pin: false })
+  const other = await givenHolder(1000)
+  for (let index = 0; index < TRANSFER_LOOKUPS_PER_HOUR; index++) {
+    const response = await sender.browser.post('/portal/wallet/transfer/review', {
+      recipient: recipient.person.personNo,
+      amount: '1',
+    })
+    t.is(response.status, 200)
+  }
+  const refused = await sender.browser.post('/portal/wallet/transfer/review', {
+    recipient: recipient.person.personNo,
+    amount: '1',
+  })
+  t.is(refused.status, 429)
+  t.false(refused.text.includes('data-testid="transfer-recipient-name"'))
+  // Another holder is not held back by the first one's lookups.
+  const reviewed = await review(other.browser, {
+    recipient: recipient.person.personNo,
+    amount: '1',
+  })
+  t.is(reviewed.refused, null)
+})
