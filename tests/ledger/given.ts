@@ -85,6 +85,16 @@ export async function bookState() {
   }
 }
 
+/** Asserts every invariant bookState reads: nothing mismatched, unbalanced or overdrawn, totals zero. */
+export async function assertBooksBalance(t: import('ava').ExecutionContext) {
+  const state = await bookState()
+  t.deepEqual(state.mismatched, [])
+  t.deepEqual(state.unbalanced, [])
+  t.deepEqual(state.overdrawn, [])
+  t.is(state.postingsTotal, 0)
+  t.is(state.balancesTotal, 0)
+}
+
 export async function transferCount(): Promise<number> {
   const [{ total }] = await db.from('ledger_transfers').count('* as total')
   return Number(total)

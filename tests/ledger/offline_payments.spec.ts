@@ -91,14 +91,9 @@ async function flaggedCount() {
 }
 
 async function assertBalanced(t: any) {
-  const { bookState } = await import('./given.js')
+  const { assertBooksBalance } = await import('./given.js')
   const { arrearsInvariant } = await import('#ledger/services/arrears')
-  const state = await bookState()
-  t.deepEqual(state.mismatched, [])
-  t.deepEqual(state.unbalanced, [])
-  t.deepEqual(state.overdrawn, [])
-  t.is(state.postingsTotal, 0)
-  t.is(state.balancesTotal, 0)
+  await assertBooksBalance(t)
   const fund = await arrearsInvariant()
   t.is(fund.advanced, fund.holders)
   t.is(fund.advanced, fund.control)
