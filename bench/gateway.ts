@@ -4,13 +4,17 @@
  * mutual TLS, the real database.
  *
  *   npm run bench:gateway [-- --terminals 8 --payers 200 --payments 3000 --concurrency 32
- *                           --offered 500 --seconds 10 --records 10000 --db sqlite|pg]
+ *                           --offered 500 --seconds 10 --records 10000 --db sqlite|pg
+ *                           --profile DIR]
  *
  * 1. Online code payments/s: `--payments` payments with `--concurrency` in flight.
  * 2. Latency at an offered load: one payment every 1/`--offered` s for `--seconds`
  *    (open loop: a slow answer does not delay the next request); p50, p99, max.
  * 3. Offline ingestion: `--records` offline payment records uploaded in batches
  *    of 500 by the terminals at once; records booked per second.
+ *
+ * `--payments 0 --seconds 0` runs the offline ingestion alone; `--profile DIR`
+ * leaves a V8 CPU profile of the gateway process in DIR.
  *
  * Codes are made before each clock starts (one fresh code per payment).
  * Targets (issue 7): ≥ 1,500 online payments/s, p99 ≤ 50 ms at 500/s,
@@ -73,6 +77,9 @@ export default async function gatewayBench(args: string[]) {
     for (const [key, value] of Object.entries({ ...process.env, ...aceEnvironment(quad) }))
       if (value !== undefined) env[key] = value
     env.LOG_LEVEL = 'warn'
+    // --profile DIR: a V8 CPU profile of the gateway, written when it stops.
+    const profileDir = option(args, 'profile', '')
+    if (profileDir) env.NODE_OPTIONS = `--cpu-prof --cpu-prof-dir=${profileDir}`
     gateway = await serveGatewayProcess(env)
     const caPem = readFileSync(pkiPaths.caCert(), 'utf8')
 
@@ -177,6 +184,8 @@ export default async function gatewayBench(args: string[]) {
       })
     })
     let booked = 0
+    const gatewayCpuBeforeOffline = processCpuMs(gateway.child.pid)
+    const benchCpuBeforeOffline = process.cpuUsage()
     const offlineStarted = performance.now()
     await Promise.all(
       terminals.map(async (terminal, index) => {
@@ -190,6 +199,10 @@ export default async function gatewayBench(args: string[]) {
       })
     )
     const ingestion = recordCount / ((performance.now() - offlineStarted) / 1000)
+    const gatewayCpuOffline =
+      (processCpuMs(gateway.child.pid) - gatewayCpuBeforeOffline) / recordCount
+    const benchCpuOffline = process.cpuUsage(benchCpuBeforeOffline)
+    const terminalsCpuOffline = (benchCpuOffline.user + benchCpuOffline.system) / 1000 / recordCount
 
     const state = await bookState()
     const balanced =
@@ -207,6 +220,10 @@ export default async function gatewayBench(args: string[]) {
       [
         `offline records/s (batches of 500, ${terminalCount} terminals)`,
         `${ingestion.toFixed(0)} /s`,
+      ],
+      [
+        '  CPU per offline record: gateway / simulated terminals',
+        `${gatewayCpuOffline.toFixed(3)} ms / ${terminalsCpuOffline.toFixed(3)} ms`,
       ],
     ]
     console.log(
