@@ -720,6 +720,7 @@ async function verifyCodeBytes(bytes, options) {
     return fail("unknown_issuer_key", { issuerKeyId: credential.issuerKeyId });
   }
   const { backend } = ring;
+  const checkSignature = options.inBackground && backend.verifyInBackground ? (key, signature, message) => backend.verifyInBackground(key, signature, message) : (key, signature, message) => backend.verify(key, signature, message);
   const credentialBytes = bytes.subarray(0, CREDENTIAL_LENGTH);
   let checked = ring.checkedCredential(credentialBytes);
   if (!checked) {
@@ -727,7 +728,7 @@ async function verifyCodeBytes(bytes, options) {
     const signedCredential = credentialSigningInput(bytes.subarray(0, CREDENTIAL_BODY_LENGTH));
     let signer;
     for (const candidate of candidates) {
-      if (await backend.verify(candidate.cryptoKey, issuerSignature, signedCredential)) {
+      if (await checkSignature(candidate.cryptoKey, issuerSignature, signedCredential)) {
         signer = candidate;
         break;
       }
@@ -752,7 +753,7 @@ async function verifyCodeBytes(bytes, options) {
   }
   const deviceSignature = bytes.subarray(OFFSETS.deviceSignature, CODE_LENGTH);
   const signedCode = codeSigningInput(bytes.subarray(0, OFFSETS.deviceSignature));
-  if (!await backend.verify(checked.deviceKey, deviceSignature, signedCode)) {
+  if (!await checkSignature(checked.deviceKey, deviceSignature, signedCode)) {
     return fail("bad_device_signature");
   }
   if (now + clockSkewSeconds < credential.validFrom) {

@@ -71,6 +71,12 @@ test('the node:crypto backend of the server comes to the same outcome as WebCryp
       vector.expect,
       vector.name
     )
+    // Checked on the thread pool, as an offline upload checks its records.
+    t.deepEqual(
+      await runVectorCase(vector, { backend: nodeCryptoBackend, inBackground: true }),
+      vector.expect,
+      `${vector.name} (in background)`
+    )
   }
 })
 

@@ -268,3 +268,86 @@ test.serial(
     await assertBalanced(t)
   }
 )
+
+test.serial(
+  'one upload mixing cash, shortfalls and a repeated code books each record once, in upload order',
+  async (t) => {
+    const { arrearsOwed } = await import('#ledger/services/arrears')
+    const { transferCount } = await import('./given.js')
+    const a = await givenHolder(1000)
+    const b = await givenHolder(200)
+    const c = await givenHolder(1000)
+    const repeated = await offlineRecord(a.device, 4, 50, 650)
+    const records = [
+      await offlineRecord(a.device, 1, 300, 900),
+      await offlineRecord(b.device, 2, 150, 850),
+      // The shortfall goes the general way (advance fund); A's next record reads its wallet again.
+      await offlineRecord(b.device, 3, 100, 800),
+      await offlineRecord(a.device, 5, 200, 700),
+      repeated,
+      { ...repeated, sequence: 6 },
+      await offlineRecord(a.device, 7, 300, 600),
+    ]
+    // More records than one statement writes: 300 payments of 1 fen by C.
+    for (let index = 0; index < 300; index++)
+      records.push(await offlineRecord(c.device, 100 + index, 1, 500 - index))
+    const before = await transferCount()
+    const result = await upload('T-POS-OFF6', records, shopId)
+    t.is(result.booked, 306)
+    t.is(result.refused, 1)
+    t.like(
+      result.results.find((entry) => entry.sequence === 3),
+      {
+        status: 'booked',
+        covered: 50,
+        advanced: 50,
+      }
+    )
+    t.like(
+      result.results.find((entry) => entry.sequence === 6),
+      {
+        status: 'refused',
+        refusal: 'code_replayed',
+        flag: 'replayed_code',
+      }
+    )
+    t.deepEqual(
+      result.results.filter((entry) => entry.sequence < 100).map((entry) => entry.sequence),
+      [1, 2, 3, 5, 4, 6, 7]
+    )
+    t.is(await cashOf(a.person.id), 1000 - 300 - 200 - 50 - 300)
+    t.is(await cashOf(b.person.id), 0)
+    t.is(await arrearsOwed(b.person.id), 50)
+    t.is(await cashOf(c.person.id), 700)
+    t.is((await transferCount()) - before, 306)
+    const rows = await db
+      .from('offline_payment_records')
+      .where('terminal_id', 'T-POS-OFF6')
+      .select('status', 'transfer_id', 'person_id', 'covered', 'advanced')
+    t.is(rows.filter((row) => row.status === 'booked' && row.transfer_id !== null).length, 306)
+    t.is(new Set(rows.map((row) => row.transfer_id).filter(Boolean)).size, 306)
+    const sales = await db
+      .from('merchant_payments')
+      .whereIn('person_id', [a.person.id, b.person.id, c.person.id])
+      .count('* as total')
+      .first()
+    t.is(Number(sales?.total), 306)
+    // Each account's version counts the transfers that touched it.
+    const { walletFor } = await import('#ledger/services/accounts')
+    const wallet = await walletFor(c.person.id, 'cash')
+    const postings = await db
+      .from('ledger_postings')
+      .where('account_id', wallet.id)
+      .count('* as total')
+      .first()
+    const stored = await db.from('ledger_accounts').where('id', wallet.id).select('version').first()
+    t.is(Number(stored.version) - Number(postings?.total), 0)
+    await assertBalanced(t)
+
+    const again = await upload('T-POS-OFF6', records, shopId)
+    t.is(again.booked, 0)
+    t.is(again.duplicates, 307)
+    t.is((await transferCount()) - before, 306)
+    await assertBalanced(t)
+  }
+)

@@ -14,6 +14,12 @@ export interface VerifyBackend {
   importKey(raw: Uint8Array): unknown
   /** Checks a signature; a malformed key or signature is false, never an exception. */
   verify(key: unknown, signature: Uint8Array, message: Uint8Array): boolean | Promise<boolean>
+  /**
+   * The same check off the caller's thread, where the backend has a thread
+   * pool: for a batch of codes verified together (VerifyOptions.inBackground),
+   * whose checks then run in parallel while the caller goes on.
+   */
+  verifyInBackground?(key: unknown, signature: Uint8Array, message: Uint8Array): Promise<boolean>
   sha256(data: Uint8Array): Uint8Array | Promise<Uint8Array>
 }
 

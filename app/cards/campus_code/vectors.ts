@@ -335,7 +335,7 @@ export async function buildVectors(): Promise<CampusCodeVectors> {
 /** Verifies one vector case with the library and reports the outcome in the vector's shape. */
 export async function runVectorCase(
   vector: Omit<VectorCase, 'expect'>,
-  options: { backend?: VerifyBackend } = {}
+  options: { backend?: VerifyBackend; inBackground?: boolean } = {}
 ): Promise<VectorCase['expect']> {
   const entries: IssuerKeyEntry[] = vector.verify.issuerKeys.map((key) => ({
     publicKey: fromHex(key.publicKey),
@@ -343,6 +343,7 @@ export async function runVectorCase(
   }))
   const result = await verifyCode(vector.text, {
     issuerKeys: await createIssuerKeyRing(entries, options),
+    inBackground: options.inBackground,
     now: vector.verify.now,
     clockSkewSeconds: vector.verify.clockSkewSeconds,
     codeLifetimeSeconds: vector.verify.codeLifetimeSeconds,

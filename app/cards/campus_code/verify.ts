@@ -191,6 +191,12 @@ export interface VerifyOptions {
   clockSkewSeconds?: number
   /** Default 60. */
   codeLifetimeSeconds?: number
+  /**
+   * Check signatures with the backend's verifyInBackground where it has one:
+   * many codes verified at once (a terminal's offline upload) then share the
+   * machine's cores instead of waiting on one thread.
+   */
+  inBackground?: boolean
   /** The blacklist: true refuses the code with card_blacklisted. */
   isBlacklisted?: (credential: Credential) => boolean | Promise<boolean>
 }
@@ -268,6 +274,10 @@ export async function verifyCodeBytes(
     return fail('unknown_issuer_key', { issuerKeyId: credential.issuerKeyId })
   }
   const { backend } = ring
+  const checkSignature: VerifyBackend['verify'] =
+    options.inBackground && backend.verifyInBackground
+      ? (key, signature, message) => backend.verifyInBackground!(key, signature, message)
+      : (key, signature, message) => backend.verify(key, signature, message)
   const credentialBytes = bytes.subarray(0, CREDENTIAL_LENGTH)
   let checked = ring.checkedCredential(credentialBytes)
   if (!checked) {
@@ -275,7 +285,7 @@ export async function verifyCodeBytes(
     const signedCredential = credentialSigningInput(bytes.subarray(0, CREDENTIAL_BODY_LENGTH))
     let signer: IssuerKey | undefined
     for (const candidate of candidates) {
-      if (await backend.verify(candidate.cryptoKey, issuerSignature, signedCredential)) {
+      if (await checkSignature(candidate.cryptoKey, issuerSignature, signedCredential)) {
         signer = candidate
         break
       }
@@ -309,7 +319,7 @@ export async function verifyCodeBytes(
   // 7. The device signature over credential, time and counter.
   const deviceSignature = bytes.subarray(OFFSETS.deviceSignature, CODE_LENGTH)
   const signedCode = codeSigningInput(bytes.subarray(0, OFFSETS.deviceSignature))
-  if (!(await backend.verify(checked.deviceKey, deviceSignature, signedCode))) {
+  if (!(await checkSignature(checked.deviceKey, deviceSignature, signedCode))) {
     return fail('bad_device_signature')
   }
 

@@ -19,13 +19,17 @@ import { planSpending, recordSpending } from '#ledger/services/spending'
 import { PostTransfer, type PostingInput } from '#ledger/actions/post_transfer'
 import { sqlStatements, type SqlStatements } from '#core/services/sql_statements'
 import { dbTimeOfMillis } from '#cards/services/db_time'
+import { walletSettings } from '#ledger/services/wallet_settings'
 import {
   ACCOUNT_COLUMNS,
   accountOf,
-  cashOnlyPlan,
+  cashOnlyPlanOf,
   forUpdate,
-  writeLockedTransfer,
+  inGroups,
+  stageLockedTransfer,
+  writeStagedTransfers,
   type AccountRow,
+  type StagedTransfer,
 } from '#ledger/services/plain_transfers'
 
 /**
@@ -51,7 +55,7 @@ import {
 /** Records per upload. */
 export const MAX_OFFLINE_BATCH = 500
 /** Records booked per database transaction. */
-const CHUNK = 100
+const CHUNK = 500
 /** ¥10,000.00: no offline purchase comes near it. */
 export const MAX_OFFLINE_AMOUNT = 1_000_000
 /** A record stamped later than this ahead of the server's clock is refused. */
@@ -204,6 +208,8 @@ async function check(record: OfflineRecordInput, now: number): Promise<Checked> 
   const result = await verifyCode(record.code, {
     issuerKeys: await issuerKeyRing(),
     now: record.recordedAt,
+    // A batch's checks run on the thread pool while earlier uploads are booked.
+    inBackground: true,
   })
   if (!result.ok) {
     const forged = FORGERY_ERRORS.includes(result.error)
@@ -232,10 +238,18 @@ type BookOneOutcome =
     }
   | { status: 'refused'; refusal: OfflineRefusal; flag: OfflineFlag | null; detail?: string }
 
-/** Plain statements of a chunk's transaction, and the merchant accounts it has locked and read. */
-interface LeanBooking {
-  sql: SqlStatements
-  merchants: Map<number, AccountRow>
+interface Holder {
+  cardId: number
+  personId: number
+}
+
+/** A record seen for the first time in this upload, on its way to an outcome. */
+interface Pending {
+  entry: Checked
+  row: { id: number; publicId: string }
+  /** Set once the record passes the checks that need no database. */
+  shop: ShopRow | null
+  holder: Holder | null
 }
 
 /** A transaction that may succeed when run again (a deadlock, a lost race on a unique index). */
@@ -358,7 +372,7 @@ export class BookOfflinePayments {
     batch: OfflineBatch,
     chunk: Checked[],
     shops: Map<string, ShopRow>,
-    people: Map<string, { cardId: number; personId: number }>,
+    people: Map<string, Holder>,
     now: number
   ) {
     const results: OfflineRecordResult[] = []
@@ -393,72 +407,349 @@ export class BookOfflinePayments {
       inserted.map((row) => [Number(row.sequence), { id: Number(row.id), publicId: row.public_id }])
     )
     const duplicates = chunk.filter((entry) => !fresh.has(entry.input.sequence))
-    if (duplicates.length > 0) {
-      const earlier = await trx
-        .from('offline_payment_records')
-        .leftJoin('ledger_transfers', 'ledger_transfers.id', 'offline_payment_records.transfer_id')
-        .where('offline_payment_records.terminal_id', batch.terminalId)
-        .whereIn(
-          'offline_payment_records.sequence',
-          duplicates.map((entry) => entry.input.sequence)
-        )
-        .select(
-          'offline_payment_records.sequence',
-          'offline_payment_records.public_id',
-          'offline_payment_records.content_hash',
-          'offline_payment_records.status',
-          'offline_payment_records.refusal',
-          'ledger_transfers.public_id as transfer'
-        )
-      const bySequence = new Map(earlier.map((row) => [Number(row.sequence), row]))
-      for (const entry of duplicates) {
-        const row = bySequence.get(entry.input.sequence)!
-        results.push(
-          row.content_hash === entry.hash
-            ? {
-                sequence: entry.input.sequence,
-                status: 'duplicate',
-                record: row.public_id,
-                first: row.status,
-                transfer: row.transfer ?? null,
-                refusal: row.refusal ?? null,
-              }
-            : {
-                sequence: entry.input.sequence,
-                status: 'refused',
-                record: row.public_id,
-                refusal: 'sequence_conflict',
-                flag: null,
-              }
-        )
-      }
-    }
+    if (duplicates.length > 0) results.push(...(await this.duplicates(trx, batch, duplicates)))
 
-    const advanceFund = await systemAccount('advance_fund', trx)
-    const control = await systemAccount('arrears_control', trx)
-    const lean: LeanBooking = { sql: await sqlStatements(trx), merchants: new Map() }
+    const sql = await sqlStatements(trx)
+    const pending: Pending[] = []
+    const outcomes = new Map<Pending, BookOneOutcome>()
     for (const entry of chunk) {
       const row = fresh.get(entry.input.sequence)
       if (!row) continue
-      const outcome = await this.bookOne(trx, lean, batch, entry, shops, people, {
-        advanceFund,
-        control,
-      })
-      if (outcome.status === 'booked') {
-        await lean.sql.run(
-          `UPDATE offline_payment_records SET status = 'booked', refusal = NULL, code_id = ?,
-             person_id = ?, shop_id = ?, transfer_id = ?, covered = ?, advanced = ?
-           WHERE id = ?`,
-          [
-            entry.verified!.codeId,
+      const item = { entry, row, shop: null, holder: null } as Pending
+      const refusal = this.precheck(batch, item, shops, people)
+      if (refusal) outcomes.set(item, refusal)
+      pending.push(item)
+    }
+    const claimed = await this.claimCodes(
+      sql,
+      batch,
+      pending.filter((item) => !outcomes.has(item))
+    )
+    for (const item of pending)
+      if (!outcomes.has(item) && !claimed.has(item))
+        outcomes.set(item, { status: 'refused', refusal: 'code_replayed', flag: 'replayed_code' })
+    await this.book(trx, sql, batch, [...claimed], outcomes)
+    await this.recordOutcomes(trx, sql, batch, pending, outcomes, people, results, replays)
+    return { results, replays }
+  }
+
+  /** What the first upload of each record already in the book ended as. */
+  private async duplicates(
+    trx: TransactionClientContract,
+    batch: OfflineBatch,
+    duplicates: Checked[]
+  ): Promise<OfflineRecordResult[]> {
+    const earlier = await trx
+      .from('offline_payment_records')
+      .leftJoin('ledger_transfers', 'ledger_transfers.id', 'offline_payment_records.transfer_id')
+      .where('offline_payment_records.terminal_id', batch.terminalId)
+      .whereIn(
+        'offline_payment_records.sequence',
+        duplicates.map((entry) => entry.input.sequence)
+      )
+      .select(
+        'offline_payment_records.sequence',
+        'offline_payment_records.public_id',
+        'offline_payment_records.content_hash',
+        'offline_payment_records.status',
+        'offline_payment_records.refusal',
+        'ledger_transfers.public_id as transfer'
+      )
+    const bySequence = new Map(earlier.map((row) => [Number(row.sequence), row]))
+    return duplicates.map((entry): OfflineRecordResult => {
+      const row = bySequence.get(entry.input.sequence)!
+      return row.content_hash === entry.hash
+        ? {
+            sequence: entry.input.sequence,
+            status: 'duplicate',
+            record: row.public_id,
+            first: row.status,
+            transfer: row.transfer ?? null,
+            refusal: row.refusal ?? null,
+          }
+        : {
+            sequence: entry.input.sequence,
+            status: 'refused',
+            record: row.public_id,
+            refusal: 'sequence_conflict',
+            flag: null,
+          }
+    })
+  }
+
+  /** The refusals that need nothing from the database; fills in the shop and the holder. */
+  private precheck(
+    batch: OfflineBatch,
+    item: Pending,
+    shops: Map<string, ShopRow>,
+    people: Map<string, Holder>
+  ): BookOneOutcome | null {
+    const { entry } = item
+    if (entry.refusal) return { status: 'refused', ...entry.refusal }
+    const shopId = entry.input.shop.toUpperCase()
+    const shop = shops.get(shopId)
+    if (!shop) return { status: 'refused', refusal: 'shop_not_found', flag: null }
+    if (batch.terminalShop && batch.terminalShop.toUpperCase() !== shopId)
+      return { status: 'refused', refusal: 'wrong_shop', flag: 'wrong_shop' }
+    const holder = people.get(entry.input.cardNo)
+    if (!holder) return { status: 'refused', refusal: 'unknown_card', flag: null }
+    item.shop = shop
+    item.holder = holder
+    return null
+  }
+
+  /**
+   * One-time use, for the whole chunk: a code that a record of any terminal
+   * booked, or that the server's seen-code store holds (accepted online, or
+   * by a record uploaded while the store still remembers it), is a replay;
+   * so is a code a record earlier in the chunk carries. The others are
+   * claimed in the store, in upload order.
+   */
+  private async claimCodes(sql: SqlStatements, batch: OfflineBatch, items: Pending[]) {
+    const codeIds = [...new Set(items.map((item) => item.entry.verified!.codeId))]
+    const bookedBefore = new Set<string>()
+    for (const group of inGroups(codeIds)) {
+      const rows = await sql.all<{ code_id: string }>(
+        `SELECT code_id FROM offline_payment_records
+         WHERE status = 'booked' AND code_id IN (${group.map(() => '?').join(', ')})`,
+        group
+      )
+      for (const row of rows) bookedBefore.add(row.code_id)
+    }
+    const first = new Map<string, Pending>()
+    for (const item of items) {
+      const codeId = item.entry.verified!.codeId
+      if (!bookedBefore.has(codeId) && !first.has(codeId)) first.set(codeId, item)
+    }
+    const claimed = new Set<Pending>()
+    for (const group of inGroups([...first.values()])) {
+      const rows = await sql.all<{ code_id: string }>(
+        `INSERT INTO card_seen_codes (code_id, card_id, card_no, first_seen_at, first_seen_by, expires_at)
+         VALUES ${group.map(() => '(?, ?, ?, ?, ?, ?)').join(', ')}
+         ON CONFLICT (code_id) DO NOTHING RETURNING code_id`,
+        group.flatMap((item) => {
+          const verified = item.entry.verified!
+          return [
+            verified.codeId,
+            item.holder!.cardId,
+            verified.cardNo,
+            dbTimeOfMillis(item.entry.input.recordedAt * 1000, sql.dialect),
+            batch.terminalId.slice(0, 100),
+            dbTimeOfMillis(verified.acceptUntil * 1000, sql.dialect),
+          ]
+        })
+      )
+      for (const row of rows) claimed.add(first.get(row.code_id)!)
+    }
+    // Upload order, whatever order the database answered in.
+    return new Set(items.filter((item) => claimed.has(item)))
+  }
+
+  /**
+   * Books the claimed records in upload order. Those the holder's cash pays
+   * in full are staged over accounts read and locked together and written a
+   * few statements at a time (plain_transfers.ts, ADR 0013); a record the
+   * general path must book (subsidy or voucher money, a shortfall, a
+   * merchant's first payment) first writes what is staged, and the accounts
+   * are read again after it.
+   */
+  private async book(
+    trx: TransactionClientContract,
+    sql: SqlStatements,
+    batch: OfflineBatch,
+    claimed: Pending[],
+    outcomes: Map<Pending, BookOneOutcome>
+  ) {
+    if (claimed.length === 0) return
+    const system = {
+      advanceFund: await systemAccount('advance_fund', trx),
+      control: await systemAccount('arrears_control', trx),
+    }
+    const { spendingOrder } = await walletSettings(trx)
+    let locked: LockedAccounts | null = null
+    let staged: { item: Pending; transfer: StagedTransfer }[] = []
+    const unclaim: string[] = []
+    const flush = async () => {
+      if (staged.length === 0) return
+      const booked = await writeStagedTransfers(
+        sql,
+        staged.map((entry) => entry.transfer),
+        locked!.byId
+      )
+      await this.paymentRows(
+        sql,
+        staged.map((entry, index) => ({ item: entry.item, transfer: booked[index] }))
+      )
+      for (const [index, { item }] of staged.entries())
+        outcomes.set(item, bookedOutcome(item, booked[index], item.entry.input.amount, 0))
+      staged = []
+    }
+    for (const [index, item] of claimed.entries()) {
+      locked ??= await lockAccounts(sql, claimed.slice(index))
+      const record = item.entry.input
+      const plan = cashOnlyPlanOf(
+        locked.wallets.get(item.holder!.personId) ?? [],
+        record.amount,
+        spendingOrder
+      )
+      const merchant = locked.merchants.get(item.shop!.merchantId)
+      if (plan && plan.shortfall === 0 && merchant) {
+        const transfer = stageLockedTransfer(
+          {
+            idempotencyKey: idempotencyKeyOf(batch, record),
+            kind: 'payment',
+            postings: [
+              { account: plan.wallet.id, amount: -record.amount },
+              { account: merchant.id, amount: record.amount },
+            ],
+            metadata: metadataOf(batch, item),
+            actor: batch.actor,
+          },
+          locked.byId
+        )
+        if (transfer.ok) {
+          staged.push({ item, transfer: transfer.value })
+        } else {
+          // The claim goes with the refusal: the code was not used.
+          unclaim.push(item.entry.verified!.codeId)
+          outcomes.set(item, {
+            status: 'refused',
+            refusal: 'not_booked',
+            flag: null,
+            detail: transfer.error,
+          })
+        }
+        continue
+      }
+      await flush()
+      const outcome = await this.bookGeneral(trx, sql, batch, item, system)
+      if (outcome.status === 'refused') unclaim.push(item.entry.verified!.codeId)
+      outcomes.set(item, outcome)
+      // The general path wrote accounts this chunk holds: read them again.
+      locked = null
+    }
+    await flush()
+    for (const group of inGroups(unclaim))
+      await sql.run(
+        `DELETE FROM card_seen_codes WHERE code_id IN (${group.map(() => '?').join(', ')})`,
+        group
+      )
+  }
+
+  /** A record the general planner pays: subsidies, vouchers, the advance fund for a shortfall. */
+  private async bookGeneral(
+    trx: TransactionClientContract,
+    sql: SqlStatements,
+    batch: OfflineBatch,
+    item: Pending,
+    system: { advanceFund: { id: number }; control: { id: number } }
+  ): Promise<BookOneOutcome> {
+    const record = item.entry.input
+    const shop = item.shop!
+    const holder = item.holder!
+    const plan = await planSpending(trx, {
+      personId: holder.personId,
+      amount: record.amount,
+      merchantCategory: shop.category,
+      merchantId: shop.merchantId,
+      shopId: shop.id,
+      at: DateTime.fromSeconds(record.recordedAt, { zone: 'utc' }),
+    })
+    const merchant = await merchantAccount(shop.merchantId, trx)
+    const postings: PostingInput[] = plan.legs.map((leg) => ({
+      account: leg.account,
+      amount: -leg.amount,
+    }))
+    postings.push({ account: merchant, amount: record.amount })
+    if (plan.shortfall > 0) {
+      const arrears = await arrearsAccountFor(holder.personId, trx)
+      postings.push(...advancePostings({ ...system, arrears }, plan.shortfall))
+    }
+    const booked = await new PostTransfer().handle(
+      {
+        idempotencyKey: idempotencyKeyOf(batch, record),
+        kind: 'payment',
+        postings,
+        metadata: metadataOf(batch, item),
+        actor: batch.actor,
+        audit: false,
+      },
+      trx
+    )
+    if (!booked.ok)
+      return { status: 'refused', refusal: 'not_booked', flag: null, detail: booked.error }
+    // Subsidy lots and meal vouchers the payment drew on (ADR 0011).
+    await recordSpending(trx, plan, booked.value)
+    await this.paymentRows(sql, [{ item, transfer: booked.value }])
+    return bookedOutcome(item, booked.value, plan.covered, plan.shortfall)
+  }
+
+  /** The payment rows of booked records (the merchant's sales, the holder's spending). */
+  private async paymentRows(
+    sql: SqlStatements,
+    booked: { item: Pending; transfer: { id: number } }[]
+  ) {
+    for (const group of inGroups(booked)) {
+      await sql.run(
+        `INSERT INTO merchant_payments (public_id, transfer_id, merchant_id, shop_id, person_id,
+           card_id, channel, amount, refunded, paid_at)
+         VALUES ${group.map(() => "(?, ?, ?, ?, ?, ?, 'campus_code', ?, 0, ?)").join(', ')}`,
+        group.flatMap(({ item, transfer }) => [
+          newPublicId(),
+          transfer.id,
+          item.shop!.merchantId,
+          item.shop!.id,
+          item.holder!.personId,
+          item.holder!.cardId,
+          item.entry.input.amount,
+          dbTimeOfMillis(item.entry.input.recordedAt * 1000, sql.dialect),
+        ])
+      )
+    }
+  }
+
+  /** Each record's row as it ended, and its result; flagged refusals audited. */
+  private async recordOutcomes(
+    trx: TransactionClientContract,
+    sql: SqlStatements,
+    batch: OfflineBatch,
+    pending: Pending[],
+    outcomes: Map<Pending, BookOneOutcome>,
+    people: Map<string, Holder>,
+    results: OfflineRecordResult[],
+    replays: { cardNo: string; codeId: string }[]
+  ) {
+    const booked = pending.filter((item) => outcomes.get(item)!.status === 'booked')
+    for (const group of inGroups(booked)) {
+      await sql.run(
+        `UPDATE offline_payment_records SET status = 'booked', refusal = NULL,
+           code_id = v.column2, person_id = v.column3, shop_id = v.column4,
+           transfer_id = v.column5, covered = v.column6, advanced = v.column7
+         FROM (VALUES ${group
+           .map(
+             () =>
+               '(CAST(? AS BIGINT), CAST(? AS TEXT), CAST(? AS BIGINT), CAST(? AS BIGINT), CAST(? AS BIGINT), CAST(? AS BIGINT), CAST(? AS BIGINT))'
+           )
+           .join(', ')}) AS v
+         WHERE offline_payment_records.id = v.column1`,
+        group.flatMap((item) => {
+          const outcome = outcomes.get(item) as Extract<BookOneOutcome, { status: 'booked' }>
+          return [
+            item.row.id,
+            item.entry.verified!.codeId,
             outcome.personId,
             outcome.shopId,
             outcome.transferId,
             outcome.covered,
             outcome.advanced,
-            row.id,
           ]
-        )
+        })
+      )
+    }
+    for (const item of pending) {
+      const { entry, row } = item
+      const outcome = outcomes.get(item)!
+      if (outcome.status === 'booked') {
         results.push({
           sequence: entry.input.sequence,
           status: 'booked',
@@ -510,195 +801,79 @@ export class BookOfflinePayments {
         ...(outcome.detail ? { detail: outcome.detail } : {}),
       })
     }
-    return { results, replays }
   }
+}
 
-  /**
-   * A record that the holder's cash pays in full, in plain statements
-   * (plain_transfers.ts, ADR 0013); null when the general path must book it
-   * (subsidy or voucher money, a shortfall, a merchant's first payment).
-   */
-  private async bookCashOnly(
-    trx: TransactionClientContract,
-    lean: LeanBooking,
-    batch: OfflineBatch,
-    entry: Checked,
-    shop: ShopRow,
-    holder: { cardId: number; personId: number },
-    metadata: Record<string, unknown>
-  ): Promise<BookOneOutcome | null> {
-    const { sql } = lean
-    const record = entry.input
-    const plan = await cashOnlyPlan({ trx, sql }, record.amount, holder.personId)
-    if (!plan || plan.shortfall > 0) return null
-    let merchant = lean.merchants.get(shop.merchantId)
-    if (!merchant) {
-      const row = await sql.get(
-        `SELECT ${ACCOUNT_COLUMNS} FROM ledger_accounts WHERE kind = 'merchant' AND merchant_id = ?${forUpdate(sql)}`,
-        [shop.merchantId]
+function idempotencyKeyOf(batch: OfflineBatch, record: OfflineRecordInput) {
+  return `offline:${batch.terminalId}:${record.sequence}`
+}
+
+function metadataOf(batch: OfflineBatch, item: Pending) {
+  const record = item.entry.input
+  return {
+    channel: 'offline',
+    terminal: batch.terminalId,
+    sequence: record.sequence,
+    shop: item.shop!.publicId,
+    card: record.cardNo,
+    code: item.entry.verified!.codeId,
+    recordedAt: record.recordedAt,
+  }
+}
+
+function bookedOutcome(
+  item: Pending,
+  transfer: { id: number; publicId: string },
+  covered: number,
+  advanced: number
+): BookOneOutcome {
+  return {
+    status: 'booked',
+    transfer: transfer.publicId,
+    transferId: transfer.id,
+    personId: item.holder!.personId,
+    shopId: item.shop!.id,
+    covered,
+    advanced,
+  }
+}
+
+/** The wallets of the holders and the accounts of the merchants some records still to book name. */
+interface LockedAccounts {
+  wallets: Map<number, AccountRow[]>
+  merchants: Map<number, AccountRow>
+  byId: Map<number, AccountRow>
+}
+
+/**
+ * Reads and locks (FOR UPDATE on PostgreSQL, in id order) the accounts the
+ * records name: each holder's wallets, each merchant's account.
+ */
+async function lockAccounts(sql: SqlStatements, items: Pending[]): Promise<LockedAccounts> {
+  const people = [...new Set(items.map((item) => item.holder!.personId))]
+  const merchantIds = [...new Set(items.map((item) => item.shop!.merchantId))]
+  const locked: LockedAccounts = { wallets: new Map(), merchants: new Map(), byId: new Map() }
+  const read = async (where: string, ids: number[]) => {
+    for (const group of inGroups(ids)) {
+      const rows = await sql.all(
+        `SELECT ${ACCOUNT_COLUMNS}, merchant_id FROM ledger_accounts
+         WHERE ${where} IN (${group.map(() => '?').join(', ')}) ORDER BY id${forUpdate(sql)}`,
+        group
       )
-      if (!row) return null
-      merchant = accountOf(row)
-      lean.merchants.set(shop.merchantId, merchant)
-    }
-    const booked = await writeLockedTransfer(
-      sql,
-      {
-        idempotencyKey: `offline:${batch.terminalId}:${record.sequence}`,
-        kind: 'payment',
-        postings: [
-          { account: plan.wallet.id, amount: -record.amount },
-          { account: merchant.id, amount: record.amount },
-        ],
-        metadata,
-        actor: batch.actor,
-      },
-      new Map([
-        [plan.wallet.id, plan.wallet],
-        [merchant.id, merchant],
-      ])
-    )
-    if (!booked.ok) {
-      // The claim goes with the refusal: the code was not used.
-      await sql.run('DELETE FROM card_seen_codes WHERE code_id = ?', [entry.verified!.codeId])
-      return { status: 'refused', refusal: 'not_booked', flag: null, detail: booked.error }
-    }
-    return this.paymentRow(sql, booked.value, shop, holder, record, {
-      covered: record.amount,
-      advanced: 0,
-    })
-  }
-
-  /** The payment row of a booked record, and the record's outcome. */
-  private async paymentRow(
-    sql: SqlStatements,
-    transfer: { id: number; publicId: string },
-    shop: ShopRow,
-    holder: { cardId: number; personId: number },
-    record: OfflineRecordInput,
-    split: { covered: number; advanced: number }
-  ): Promise<BookOneOutcome> {
-    await sql.run(
-      `INSERT INTO merchant_payments (public_id, transfer_id, merchant_id, shop_id, person_id,
-         card_id, channel, amount, refunded, paid_at)
-       VALUES (?, ?, ?, ?, ?, ?, 'campus_code', ?, 0, ?)`,
-      [
-        newPublicId(),
-        transfer.id,
-        shop.merchantId,
-        shop.id,
-        holder.personId,
-        holder.cardId,
-        record.amount,
-        dbTimeOfMillis(record.recordedAt * 1000, sql.dialect),
-      ]
-    )
-    return {
-      status: 'booked',
-      transfer: transfer.publicId,
-      transferId: transfer.id,
-      personId: holder.personId,
-      shopId: shop.id,
-      ...split,
+      for (const row of rows) {
+        const account = accountOf(row)
+        locked.byId.set(account.id, account)
+        if (account.kind === 'merchant') {
+          locked.merchants.set(Number(row.merchant_id), account)
+        } else if (account.personId !== null) {
+          const wallets = locked.wallets.get(account.personId) ?? []
+          wallets.push(account)
+          locked.wallets.set(account.personId, wallets)
+        }
+      }
     }
   }
-
-  private async bookOne(
-    trx: TransactionClientContract,
-    lean: LeanBooking,
-    batch: OfflineBatch,
-    entry: Checked,
-    shops: Map<string, ShopRow>,
-    people: Map<string, { cardId: number; personId: number }>,
-    system: { advanceFund: { id: number }; control: { id: number } }
-  ): Promise<BookOneOutcome> {
-    if (entry.refusal) return { status: 'refused', ...entry.refusal }
-    const record = entry.input
-    const verified = entry.verified!
-    const shopId = record.shop.toUpperCase()
-    const shop = shops.get(shopId)
-    if (!shop) return { status: 'refused', refusal: 'shop_not_found', flag: null }
-    if (batch.terminalShop && batch.terminalShop.toUpperCase() !== shopId)
-      return { status: 'refused', refusal: 'wrong_shop', flag: 'wrong_shop' }
-    const holder = people.get(record.cardNo)
-    if (!holder) return { status: 'refused', refusal: 'unknown_card', flag: null }
-
-    // One-time use: a record of any terminal that booked this code, or the
-    // server's seen-code store (a code accepted online, or by a record
-    // uploaded while the store still remembers it).
-    const bookedBefore = await lean.sql.get(
-      `SELECT id FROM offline_payment_records WHERE code_id = ? AND status = 'booked'`,
-      [verified.codeId]
-    )
-    const claimed = bookedBefore
-      ? 0
-      : await lean.sql.run(
-          `INSERT INTO card_seen_codes (code_id, card_id, card_no, first_seen_at, first_seen_by, expires_at)
-           VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (code_id) DO NOTHING`,
-          [
-            verified.codeId,
-            holder.cardId,
-            verified.cardNo,
-            dbTimeOfMillis(record.recordedAt * 1000, lean.sql.dialect),
-            batch.terminalId.slice(0, 100),
-            dbTimeOfMillis(verified.acceptUntil * 1000, lean.sql.dialect),
-          ]
-        )
-    if (claimed === 0) return { status: 'refused', refusal: 'code_replayed', flag: 'replayed_code' }
-
-    const metadata = {
-      channel: 'offline',
-      terminal: batch.terminalId,
-      sequence: record.sequence,
-      shop: shop.publicId,
-      card: record.cardNo,
-      code: verified.codeId,
-      recordedAt: record.recordedAt,
-    }
-    const cashOnly = await this.bookCashOnly(trx, lean, batch, entry, shop, holder, metadata)
-    if (cashOnly) return cashOnly
-    // The general path below writes accounts the cache may hold: read them again afterwards.
-    lean.merchants.clear()
-
-    const plan = await planSpending(trx, {
-      personId: holder.personId,
-      amount: record.amount,
-      merchantCategory: shop.category,
-      merchantId: shop.merchantId,
-      shopId: shop.id,
-      at: DateTime.fromSeconds(record.recordedAt, { zone: 'utc' }),
-    })
-    const merchant = await merchantAccount(shop.merchantId, trx)
-    const postings: PostingInput[] = plan.legs.map((leg) => ({
-      account: leg.account,
-      amount: -leg.amount,
-    }))
-    postings.push({ account: merchant, amount: record.amount })
-    if (plan.shortfall > 0) {
-      const arrears = await arrearsAccountFor(holder.personId, trx)
-      postings.push(...advancePostings({ ...system, arrears }, plan.shortfall))
-    }
-    const booked = await new PostTransfer().handle(
-      {
-        idempotencyKey: `offline:${batch.terminalId}:${record.sequence}`,
-        kind: 'payment',
-        postings,
-        metadata,
-        actor: batch.actor,
-        audit: false,
-      },
-      trx
-    )
-    if (!booked.ok) {
-      // The claim goes with the refusal: the code was not used.
-      await trx.from('card_seen_codes').where('code_id', verified.codeId).delete()
-      return { status: 'refused', refusal: 'not_booked', flag: null, detail: booked.error }
-    }
-    // Subsidy lots and meal vouchers the payment drew on (ADR 0011).
-    await recordSpending(trx, plan, booked.value)
-    return this.paymentRow(lean.sql, booked.value, shop, holder, record, {
-      covered: plan.covered,
-      advanced: plan.shortfall,
-    })
-  }
+  await read("kind IN ('wallet_cash', 'wallet_subsidy', 'wallet_voucher') AND person_id", people)
+  await read("kind = 'merchant' AND merchant_id", merchantIds)
+  return locked
 }

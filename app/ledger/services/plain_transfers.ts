@@ -90,12 +90,20 @@ export async function cashOnlyPlan(
      ORDER BY id${forUpdate(sql)}`,
     [personId]
   )
-  const wallets = rows.map(accountOf)
+  const settings = await walletSettings(trx)
+  return cashOnlyPlanOf(rows.map(accountOf), amount, settings.spendingOrder)
+}
+
+/** cashOnlyPlan over wallets already read and locked (a holder's, in id order). */
+export function cashOnlyPlanOf(
+  wallets: AccountRow[],
+  amount: number,
+  spendingOrder: readonly string[]
+): CashPlan | null {
   const cash = wallets.find((wallet) => wallet.kind === 'wallet_cash')
   if (!cash) return null
-  const settings = await walletSettings(trx)
   let left = amount
-  for (const wallet of settings.spendingOrder) {
+  for (const wallet of spendingOrder) {
     if (left <= 0) break
     if (wallet === 'cash') {
       left -= Math.min(spendable(cash), left)
@@ -107,20 +115,32 @@ export async function cashOnlyPlan(
   return { wallet: cash, wallets, shortfall: left }
 }
 
+/** A transfer checked against locked accounts, its balances applied to them, not yet written. */
+export interface StagedTransfer {
+  request: TransferRequest
+  publicId: string
+  hash: string
+  amount: number
+  memo: string | null
+  metadataJson: string | null
+  /** In account order, with the balance each leaves. */
+  postings: { accountId: number; amount: number; balanceAfter: number }[]
+  /** Set by writeStagedTransfers. */
+  id: number
+}
+
 /**
- * Books a transfer over accounts the caller holds locked: the checks of
- * PostTransfer (shape, currency, frozen accounts, allowed balances), then
- * the transfer, its postings in account order and the new balances (each
- * guarded by the version read). Not audited: for terminals' and the
- * system's transfers (ADR 0008). The key must not be booked yet.
+ * The checks of PostTransfer (shape, currency, frozen accounts, allowed
+ * balances) for a transfer over accounts the caller holds locked; when they
+ * pass, the new balances and versions are applied to the account rows and
+ * the transfer waits for writeStagedTransfers. The key must not be booked yet.
  */
-export async function writeLockedTransfer(
-  sql: SqlStatements,
+export function stageLockedTransfer(
   request: TransferRequest,
   accounts: Map<number, AccountRow>
-): Promise<Result<BookedTransfer, PostTransferError>> {
+): Result<StagedTransfer, PostTransferError> {
   if (request.reversesTransferId || request.refersToTransferId)
-    throw new Error('writeLockedTransfer books plain transfers: reversals go through PostTransfer')
+    throw new Error('plain transfers only: reversals go through PostTransfer')
   const prepared = prepareTransfer(request)
   if (!prepared.ok) return prepared
   const { postings } = prepared.value
@@ -128,7 +148,7 @@ export async function writeLockedTransfer(
   if (involved.some((account) => !account)) return fail('unknown_account')
   const locked = involved as AccountRow[]
   if (new Set(locked.map((account) => account.currency)).size > 1) return fail('currency_mismatch')
-  const after = new Map<number, number>()
+  const after: number[] = []
   for (const [index, posting] of postings.entries()) {
     const account = locked[index]
     if (account.frozen) return fail('account_frozen', { account: account.publicId })
@@ -140,80 +160,150 @@ export async function writeLockedTransfer(
         requested: Math.abs(posting.amount),
       })
     }
-    after.set(posting.accountId, balance)
+    after.push(balance)
   }
+  for (const [index, account] of locked.entries()) {
+    account.balance = after[index]
+    account.version += 1
+  }
+  return ok({
+    request,
+    publicId: newPublicId(),
+    hash: prepared.value.hash,
+    amount: prepared.value.amount,
+    memo: prepared.value.memo,
+    metadataJson: prepared.value.metadataJson,
+    postings: postings.map((posting, index) => ({ ...posting, balanceAfter: after[index] })),
+    id: 0,
+  })
+}
 
+/** Rows per multi-row statement: far below either database's limit on parameters. */
+const ROWS_PER_STATEMENT = 250
+
+/** Items in groups of ROWS_PER_STATEMENT, for multi-row statements. */
+export function inGroups<T>(items: T[]): T[][] {
+  const groups: T[][] = []
+  for (let start = 0; start < items.length; start += ROWS_PER_STATEMENT)
+    groups.push(items.slice(start, start + ROWS_PER_STATEMENT))
+  return groups
+}
+
+/**
+ * Writes staged transfers in a few statements: the transfers, their
+ * postings, and each account's final balance, guarded by the version it had
+ * when it was read (so an account written by anyone else meanwhile throws,
+ * and the caller's transaction rolls back). Not audited: for terminals' and
+ * the system's transfers (ADR 0008). The caller must have staged them over
+ * these account rows, in this order, in this transaction.
+ */
+export async function writeStagedTransfers(
+  sql: SqlStatements,
+  staged: StagedTransfer[],
+  accounts: Map<number, AccountRow>
+): Promise<BookedTransfer[]> {
+  if (staged.length === 0) return []
   // Whole seconds, as SQLite stores them: what is returned is what is read back.
   const bookedAt = DateTime.utc().set({ millisecond: 0 })
   const now = dbTimeOfMillis(bookedAt.toMillis(), sql.dialect)
-  const publicId = newPublicId()
-  const inserted = await sql.get<{ id: unknown }>(
-    `INSERT INTO ledger_transfers (public_id, kind, idempotency_key, request_hash, amount,
-       reverses_transfer_id, refers_to_transfer_id, memo, metadata, actor_type, actor_id,
-       actor_name, booked_at)
-     VALUES (?, ?, ?, ?, ?, NULL, NULL, ?, ?, ?, ?, ?, ?) RETURNING id`,
-    [
-      publicId,
-      request.kind,
-      request.idempotencyKey,
-      prepared.value.hash,
-      prepared.value.amount,
-      prepared.value.memo,
-      prepared.value.metadataJson,
-      request.actor.type,
-      request.actor.id ?? null,
-      request.actor.name?.slice(0, 100) ?? null,
-      now,
-    ]
-  )
-  const transferId = Number(inserted!.id)
-  // One statement for the postings (in account order, as PostTransfer inserts
-  // them) and one for the balances, guarded by the versions read.
-  await sql.run(
-    `INSERT INTO ledger_postings (transfer_id, account_id, amount, balance_after, booked_at)
-     VALUES ${postings.map(() => '(?, ?, ?, ?, ?)').join(', ')}`,
-    postings.flatMap((posting) => [
-      transferId,
-      posting.accountId,
-      posting.amount,
-      after.get(posting.accountId)!,
-      now,
-    ])
-  )
-  const cases = locked.map(() => 'WHEN ? THEN CAST(? AS BIGINT)').join(' ')
-  const changed = await sql.run(
-    `UPDATE ledger_accounts SET balance = CASE id ${cases} END, version = version + 1,
-       updated_at = ?
-     WHERE id IN (${locked.map(() => '?').join(', ')}) AND version = CASE id ${cases} END`,
-    [
-      ...locked.flatMap((account) => [account.id, after.get(account.id)!]),
-      now,
-      ...locked.map((account) => account.id),
-      ...locked.flatMap((account) => [account.id, account.version]),
-    ]
-  )
-  if (changed !== locked.length)
-    throw new Error('ledger accounts changed while locked: transfer not booked')
-  for (const account of locked) {
-    account.balance = after.get(account.id)!
-    account.version += 1
+  for (const group of inGroups(staged)) {
+    const inserted = await sql.all<{ id: unknown; public_id: string }>(
+      `INSERT INTO ledger_transfers (public_id, kind, idempotency_key, request_hash, amount,
+         reverses_transfer_id, refers_to_transfer_id, memo, metadata, actor_type, actor_id,
+         actor_name, booked_at)
+       VALUES ${group.map(() => '(?, ?, ?, ?, ?, NULL, NULL, ?, ?, ?, ?, ?, ?)').join(', ')}
+       RETURNING id, public_id`,
+      group.flatMap((transfer) => [
+        transfer.publicId,
+        transfer.request.kind,
+        transfer.request.idempotencyKey,
+        transfer.hash,
+        transfer.amount,
+        transfer.memo,
+        transfer.metadataJson,
+        transfer.request.actor.type,
+        transfer.request.actor.id ?? null,
+        transfer.request.actor.name?.slice(0, 100) ?? null,
+        now,
+      ])
+    )
+    const ids = new Map(inserted.map((row) => [row.public_id, Number(row.id)]))
+    for (const transfer of group) transfer.id = ids.get(transfer.publicId)!
   }
-
-  return ok({
-    id: transferId,
-    publicId,
-    kind: request.kind,
-    amount: prepared.value.amount,
-    idempotencyKey: request.idempotencyKey,
+  // Postings in transfer order, each transfer's in account order, as PostTransfer inserts them.
+  const postings = staged.flatMap((transfer) =>
+    transfer.postings.map((posting) => ({ transferId: transfer.id, ...posting }))
+  )
+  for (const group of inGroups(postings)) {
+    await sql.run(
+      `INSERT INTO ledger_postings (transfer_id, account_id, amount, balance_after, booked_at)
+       VALUES ${group.map(() => '(?, ?, ?, ?, ?)').join(', ')}`,
+      group.flatMap((posting) => [
+        posting.transferId,
+        posting.accountId,
+        posting.amount,
+        posting.balanceAfter,
+        now,
+      ])
+    )
+  }
+  // One version step per transfer, as PostTransfer counts them.
+  const steps = new Map<number, number>()
+  for (const posting of postings)
+    steps.set(posting.accountId, (steps.get(posting.accountId) ?? 0) + 1)
+  const touched = [...steps.keys()].sort((a, b) => a - b).map((id) => accounts.get(id)!)
+  for (const group of inGroups(touched)) {
+    const cases = group.map(() => 'WHEN ? THEN CAST(? AS BIGINT)').join(' ')
+    const changed = await sql.run(
+      `UPDATE ledger_accounts SET balance = CASE id ${cases} END,
+         version = CASE id ${cases} END, updated_at = ?
+       WHERE id IN (${group.map(() => '?').join(', ')}) AND version = CASE id ${cases} END`,
+      [
+        ...group.flatMap((account) => [account.id, account.balance]),
+        ...group.flatMap((account) => [account.id, account.version]),
+        now,
+        ...group.map((account) => account.id),
+        ...group.flatMap((account) => [account.id, account.version - steps.get(account.id)!]),
+      ]
+    )
+    if (changed !== group.length)
+      throw new Error('ledger accounts changed while locked: transfers not booked')
+  }
+  return staged.map((transfer) => ({
+    id: transfer.id,
+    publicId: transfer.publicId,
+    kind: transfer.request.kind,
+    amount: transfer.amount,
+    idempotencyKey: transfer.request.idempotencyKey,
     reversesTransferId: null,
     refersToTransferId: null,
-    memo: prepared.value.memo,
-    metadata: prepared.value.metadataJson === null ? null : JSON.parse(prepared.value.metadataJson),
+    memo: transfer.memo,
+    metadata: transfer.metadataJson === null ? null : JSON.parse(transfer.metadataJson),
     bookedAt,
-    postings: request.postings.map((posting) => {
+    postings: transfer.request.postings.map((posting) => {
       const accountId = typeof posting.account === 'number' ? posting.account : posting.account.id
-      return { accountId, amount: posting.amount, balanceAfter: after.get(accountId)! }
+      return {
+        accountId,
+        amount: posting.amount,
+        balanceAfter: transfer.postings.find((entry) => entry.accountId === accountId)!
+          .balanceAfter,
+      }
     }),
     replayed: false,
-  })
+  }))
+}
+
+/**
+ * Books one transfer over accounts the caller holds locked: stageLockedTransfer
+ * then writeStagedTransfers.
+ */
+export async function writeLockedTransfer(
+  sql: SqlStatements,
+  request: TransferRequest,
+  accounts: Map<number, AccountRow>
+): Promise<Result<BookedTransfer, PostTransferError>> {
+  const staged = stageLockedTransfer(request, accounts)
+  if (!staged.ok) return staged
+  const [booked] = await writeStagedTransfers(sql, [staged.value], accounts)
+  return ok(booked)
 }
