@@ -55,7 +55,7 @@ import {
 /** Records per upload. */
 export const MAX_OFFLINE_BATCH = 500
 /** Records booked per database transaction. */
-const CHUNK = 500
+const CHUNK = 250
 /** ¥10,000.00: no offline purchase comes near it. */
 export const MAX_OFFLINE_AMOUNT = 1_000_000
 /** A record stamped later than this ahead of the server's clock is refused. */
