@@ -2,14 +2,16 @@
 #
 # Builds the installer ISO and boot-tests it under qemu (software emulation):
 #
-#   1. live boot from the ISO (BIOS, the ISO's GRUB): /readyz answers 200
+#   1. live boot from the ISO (BIOS, the ISO's GRUB): /readyz answers 200;
+#      then the ISO under UEFI (OVMF): its GRUB menu starts the live system
 #   2. unattended install to a blank 20 GiB virtual disk (quad.autoinstall=,
 #      static address, SSH with a throw-away key), the machine powers off
 #   3. the installed disk boots (UEFI, OVMF): /readyz answers 200, the console
 #      banner shows the CA fingerprint, the firewall and SSH are as chosen
 #   4. the first-run setup completes non-interactively (appliance:setup)
-#   5. upgrade in place from a newer bundle on a Quad medium (quad-upgrade):
-#      the school set up in 4 is still there, the new version answers /readyz
+#   5. upgrade in place from a newer bundle on a Quad medium (quad-upgrade),
+#      the installed disk booted by BIOS this time: the school set up in 4 is
+#      still there, the new version answers /readyz
 #
 #   installer/iso/boot-test.sh [--iso FILE] [--bundle FILE] [--skip-upgrade] [--keep]
 #
@@ -127,6 +129,31 @@ else
 fi
 stop_qemu
 
+# Waits until a serial log shows a line (qemu must keep running).
+wait_serial() { # log pattern timeout
+  local started=$SECONDS
+  while ((SECONDS - started < $3)); do
+    ! kill -0 "$QEMU_PID" 2>/dev/null && die "qemu exited before $2 reached the serial console"
+    grep -aq "$2" "$1" 2>/dev/null && return 0
+    sleep 3
+  done
+  die "$2 did not reach the serial console within $3 s"
+}
+
+say "1b. live boot (UEFI, GRUB for x86_64-efi of the ISO)"
+T=$SECONDS
+cp /usr/share/OVMF/OVMF_VARS_4M.fd "$WORK/live-vars.fd"
+"${QEMU_BASE[@]}" -machine q35 -serial "file:$WORK/live-uefi.serial.log" \
+  -drive if=pflash,format=raw,readonly=on,file=/usr/share/OVMF/OVMF_CODE_4M.fd \
+  -drive "if=pflash,format=raw,file=$WORK/live-vars.fd" \
+  -cdrom "$ISO" -boot d -netdev user,id=n0 -device virtio-net-pci,netdev=n0 &
+QEMU_PID=$!
+wait_serial "$WORK/live-uefi.serial.log" 'try live or install' 600
+wait_serial "$WORK/live-uefi.serial.log" 'Linux version' 600
+wait_serial "$WORK/live-uefi.serial.log" 'Quad live system' 1200
+record "live boot (UEFI): GRUB menu, kernel and the live system's console menu after $((SECONDS - T)) s"
+stop_qemu
+
 # ------------------------------------------------ 2. unattended install
 
 say "2. unattended install to a blank disk"
@@ -149,15 +176,21 @@ record "unattended install: $((SECONDS - T)) s (to power-off), disk $(du -m "$DI
 
 # ------------------------------------------------ 3. installed disk boots
 
-boot_disk() { # log name [more qemu arguments]
-  local log="$1"
-  shift
+boot_disk() { # log name uefi|bios [more qemu arguments]
+  local log="$1" firmware="$2"
+  shift 2
   PORT="$(free_port)"
   SSH_PORT="$(free_port)"
-  cp /usr/share/OVMF/OVMF_VARS_4M.fd "$WORK/vars.fd"
-  "${QEMU_BASE[@]}" -machine q35 -serial "file:$WORK/$log.serial.log" \
-    -drive if=pflash,format=raw,readonly=on,file=/usr/share/OVMF/OVMF_CODE_4M.fd \
-    -drive "if=pflash,format=raw,file=$WORK/vars.fd" \
+  local boot=()
+  if [[ "$firmware" == uefi ]]; then
+    cp /usr/share/OVMF/OVMF_VARS_4M.fd "$WORK/vars.fd"
+    boot=(-machine q35
+      -drive if=pflash,format=raw,readonly=on,file=/usr/share/OVMF/OVMF_CODE_4M.fd
+      -drive "if=pflash,format=raw,file=$WORK/vars.fd")
+  else
+    boot=(-boot c)
+  fi
+  "${QEMU_BASE[@]}" "${boot[@]}" -serial "file:$WORK/$log.serial.log" \
     -drive "file=$DISK,if=virtio,format=qcow2" \
     -netdev "user,id=n0,hostfwd=tcp:127.0.0.1:$PORT-:8443,hostfwd=tcp:127.0.0.1:$SSH_PORT-:22" \
     -device virtio-net-pci,netdev=n0 "$@" &
@@ -170,7 +203,7 @@ on_vm() {
 
 say "3. installed disk boots (UEFI)"
 T=$SECONDS
-boot_disk installed
+boot_disk installed uefi
 wait_readyz "$PORT" 1800
 record "installed boot (UEFI): /readyz 200 after $((SECONDS - T)) s"
 
@@ -235,9 +268,9 @@ if ((UPGRADE)); then
   for _ in $(seq 1 60); do kill -0 "$QEMU_PID" 2>/dev/null || break; sleep 2; done
   stop_qemu
   T=$SECONDS
-  boot_disk upgrade -drive "file=$WORK/medium.iso,media=cdrom,readonly=on"
+  boot_disk upgrade bios -drive "file=$WORK/medium.iso,media=cdrom,readonly=on"
   wait_readyz "$PORT" 1800
-  record "second boot of the installed disk: /readyz 200 after $((SECONDS - T)) s"
+  record "second boot of the installed disk (BIOS): /readyz 200 after $((SECONDS - T)) s"
   T2=$SECONDS
   on_vm 'quad-upgrade' >"$WORK/upgrade.log" 2>&1 || { cat "$WORK/upgrade.log" >&2; die "quad-upgrade failed"; }
   on_vm 'readlink /opt/quad/current' | grep -qx "$NEXT" || die "current is not $NEXT after the upgrade"

@@ -35,10 +35,35 @@ tmux new-session -d -s "$SESSION" -x 80 -y 24 "$QEMU"
 
 screen_text() { tmux capture-pane -p -t "$SESSION" 2>/dev/null || true; }
 # Waits until the screen shows $1 (a fixed string), up to $2 seconds.
+PROMPT=""
 wait_for() {
   local text="$1" timeout="${2:-300}" started=$SECONDS
   while ((SECONDS - started < timeout)); do
-    screen_text | grep -qF -- "$text" && return 0
+    if screen_text | grep -qF -- "$text"; then
+      PROMPT="$text"
+      return 0
+    fi
+    sleep 2
+  done
+  screen_text >&2
+  die "the console did not show \"$text\" within $timeout s"
+}
+# Enter on the current dialog, then waits for the next one to show $1. A key
+# can be lost while a dialog is still starting under emulation: while the
+# current prompt stays on the screen, Enter is pressed again every 20 s.
+next() {
+  local text="$1" timeout="${2:-300}" started=$SECONDS pressed=$SECONDS
+  keys Enter
+  while ((SECONDS - started < timeout)); do
+    if screen_text | grep -qF -- "$text"; then
+      PROMPT="$text"
+      return 0
+    fi
+    if ((SECONDS - pressed >= 20)) && screen_text | grep -qF -- "$PROMPT"; then
+      say "pressing Enter again on \"$PROMPT\""
+      keys Enter
+      pressed=$SECONDS
+    fi
     sleep 2
   done
   screen_text >&2
@@ -51,47 +76,34 @@ type_text() { tmux send-keys -t "$SESSION" -l "$1"; sleep 1; }
 say "booting the ISO"
 wait_for "Quad live system" 900
 save 01-live-menu
-keys Enter
-wait_for "Install Quad on which disk?" 60
+next "Install Quad on which disk?" 60
 save 02-disk
-keys Enter
-wait_for "Host name of this appliance" 60
+next "Host name of this appliance" 60
 save 03-hostname
 keys BSpace BSpace BSpace BSpace
 type_text quad-demo
-keys Enter
-wait_for "Network address of" 60
+next "Network address of" 60
 save 04-network
-keys Enter
-wait_for "Address with prefix length" 60
+next "Address with prefix length" 60
 type_text 10.0.2.15/24
 save 05-address
-keys Enter
-wait_for "Gateway" 60
+next "Gateway" 60
 type_text 10.0.2.2
-keys Enter
-wait_for "DNS servers" 60
+next "DNS servers" 60
 type_text 10.0.2.3
-keys Enter
-wait_for "Time zone" 60
+next "Time zone" 60
 save 06-timezone
-keys Enter
-wait_for "Time servers" 60
-keys Enter
-wait_for "Password for root" 60
+next "Time servers" 60
+next "Password for root" 60
 type_text Demo-passw0rd-1
 save 07-password
-keys Enter
-wait_for "The same password again" 60
+next "The same password again" 60
 type_text Demo-passw0rd-1
-keys Enter
-wait_for "Turn on SSH" 60
+next "Turn on SSH" 60
 save 08-ssh
-keys Enter
-wait_for "Run PostgreSQL on this machine" 60
+next "Run PostgreSQL on this machine" 60
 save 09-postgresql
-keys Enter
-wait_for "Install Quad now?" 60
+next "Install Quad now?" 60
 save 10-summary
 keys Tab Enter
 wait_for "Quad is installed." 1800
