@@ -550,8 +550,8 @@ export class BookOfflinePayments {
    * in full are staged over accounts read and locked together and written a
    * few statements at a time (plain_transfers.ts, ADR 0013); a record the
    * general path must book (subsidy or voucher money, a shortfall, a
-   * merchant's first payment) first writes what is staged, and the accounts
-   * are read again after it.
+   * merchant's first payment) first writes what is staged; that holder's
+   * wallets and that merchant's account are read again after it.
    */
   private async book(
     trx: TransactionClientContract,
@@ -566,7 +566,11 @@ export class BookOfflinePayments {
       control: await systemAccount('arrears_control', trx),
     }
     const { spendingOrder } = await walletSettings(trx)
-    let locked: LockedAccounts | null = null
+    const locked = await lockAccounts(
+      sql,
+      claimed.map((item) => item.holder!.personId),
+      claimed.map((item) => item.shop!.merchantId)
+    )
     let staged: { item: Pending; transfer: StagedTransfer }[] = []
     const unclaim: string[] = []
     const flush = async () => {
@@ -574,7 +578,7 @@ export class BookOfflinePayments {
       const booked = await writeStagedTransfers(
         sql,
         staged.map((entry) => entry.transfer),
-        locked!.byId
+        locked.byId
       )
       await this.paymentRows(
         sql,
@@ -584,8 +588,7 @@ export class BookOfflinePayments {
         outcomes.set(item, bookedOutcome(item, booked[index], item.entry.input.amount, 0))
       staged = []
     }
-    for (const [index, item] of claimed.entries()) {
-      locked ??= await lockAccounts(sql, claimed.slice(index))
+    for (const item of claimed) {
       const record = item.entry.input
       const plan = cashOnlyPlanOf(
         locked.wallets.get(item.holder!.personId) ?? [],
@@ -625,8 +628,10 @@ export class BookOfflinePayments {
       const outcome = await this.bookGeneral(trx, sql, batch, item, system)
       if (outcome.status === 'refused') unclaim.push(item.entry.verified!.codeId)
       outcomes.set(item, outcome)
-      // The general path wrote accounts this chunk holds: read them again.
-      locked = null
+      // The general path wrote (or made) this holder's wallets and this
+      // merchant's account: read them again. Other accounts it writes
+      // (arrears, advance fund) are not staged over.
+      await relockAccounts(sql, locked, item.holder!.personId, item.shop!.merchantId)
     }
     await flush()
     for (const group of inGroups(unclaim))
@@ -849,10 +854,37 @@ interface LockedAccounts {
  * Reads and locks (FOR UPDATE on PostgreSQL, in id order) the accounts the
  * records name: each holder's wallets, each merchant's account.
  */
-async function lockAccounts(sql: SqlStatements, items: Pending[]): Promise<LockedAccounts> {
-  const people = [...new Set(items.map((item) => item.holder!.personId))]
-  const merchantIds = [...new Set(items.map((item) => item.shop!.merchantId))]
+async function lockAccounts(
+  sql: SqlStatements,
+  people: number[],
+  merchantIds: number[]
+): Promise<LockedAccounts> {
   const locked: LockedAccounts = { wallets: new Map(), merchants: new Map(), byId: new Map() }
+  await readLocked(sql, locked, [...new Set(people)], [...new Set(merchantIds)])
+  return locked
+}
+
+/** One holder's wallets and one merchant's account read again, after the general path wrote them. */
+async function relockAccounts(
+  sql: SqlStatements,
+  locked: LockedAccounts,
+  personId: number,
+  merchantId: number
+) {
+  for (const wallet of locked.wallets.get(personId) ?? []) locked.byId.delete(wallet.id)
+  locked.wallets.delete(personId)
+  const merchant = locked.merchants.get(merchantId)
+  if (merchant) locked.byId.delete(merchant.id)
+  locked.merchants.delete(merchantId)
+  await readLocked(sql, locked, [personId], [merchantId])
+}
+
+async function readLocked(
+  sql: SqlStatements,
+  locked: LockedAccounts,
+  people: number[],
+  merchantIds: number[]
+) {
   const read = async (where: string, ids: number[]) => {
     for (const group of inGroups(ids)) {
       const rows = await sql.all(
@@ -875,5 +907,4 @@ async function lockAccounts(sql: SqlStatements, items: Pending[]): Promise<Locke
   }
   await read("kind IN ('wallet_cash', 'wallet_subsidy', 'wallet_voucher') AND person_id", people)
   await read("kind = 'merchant' AND merchant_id", merchantIds)
-  return locked
 }
