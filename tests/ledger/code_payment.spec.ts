@@ -56,6 +56,28 @@ async function kit() {
   }
 }
 
+const FINANCE = { type: 'user' as const, id: 'U-CODE', name: 'finance' }
+
+/** `fen` of subsidy money issued to the person, valid 30 days. */
+async function givenSubsidy(personNo: string, fen: number) {
+  const { CreateWalletBatch, IssueWalletBatch } = await import('#ledger/actions/wallet_batches')
+  const batch = await new CreateWalletBatch().handle({
+    kind: 'subsidy',
+    name: '困难补助',
+    personNumbers: personNo,
+    amountPerPerson: fen,
+    expiresAt: DateTime.utc().plus({ days: 30 }),
+    actor: FINANCE,
+  })
+  if (!batch.ok) throw new Error(batch.error)
+  const issued = await new IssueWalletBatch().handle({
+    batch: batch.value.publicId,
+    actor: FINANCE,
+    inline: true,
+  })
+  if (!issued.ok) throw new Error(issued.error)
+}
+
 test.serial(
   'a campus code pays at a shop: wallet debited, merchant credited, row kept',
   async (t) => {
@@ -410,27 +432,11 @@ test.serial(
   'subsidy money pays first, then cash; the refund goes back to the lot; the books agree',
   async (t) => {
     const k = await kit()
-    const { CreateWalletBatch, IssueWalletBatch } = await import('#ledger/actions/wallet_batches')
     const { RefundPayment } = await import('#ledger/actions/refund_payment')
     const { walletFor } = await import('#ledger/services/accounts')
-    const admin = { type: 'user' as const, id: 'U-CODE', name: 'finance' }
     const { shop } = await k.givenShop()
     const { person, device } = await k.givenPayer(1000)
-    const batch = await new CreateWalletBatch().handle({
-      kind: 'subsidy',
-      name: '困难补助',
-      personNumbers: person.personNo,
-      amountPerPerson: 300,
-      expiresAt: DateTime.utc().plus({ days: 30 }),
-      actor: admin,
-    })
-    if (!batch.ok) return t.fail(batch.error)
-    const issued = await new IssueWalletBatch().handle({
-      batch: batch.value.publicId,
-      actor: admin,
-      inline: true,
-    })
-    if (!issued.ok) return t.fail(issued.error)
+    await givenSubsidy(person.personNo, 300)
 
     const first = await k.pay({
       codeText: await k.codeOf(device),
@@ -458,7 +464,7 @@ test.serial(
       amount: 500,
       authority: 'finance',
       idempotencyKey: k.newKey('refund'),
-      actor: admin,
+      actor: FINANCE,
     })
     t.true(refund.ok, JSON.stringify(refund))
     t.is((await walletFor(person.id, 'subsidy')).balance, 300)
@@ -467,5 +473,156 @@ test.serial(
     t.deepEqual(state.mismatched, [])
     t.deepEqual(state.unbalanced, [])
     t.is(state.postingsTotal, 0)
+  }
+)
+
+test.serial(
+  'a burst of payments booked in one group commit ends as each would alone; the books agree',
+  async (t) => {
+    const k = await kit()
+    const { codePaymentCommits } = await import('#ledger/services/code_payment_booking')
+    const { FreezeCard } = await import('#cards/actions/freeze_card')
+    const { walletFor } = await import('#ledger/services/accounts')
+    const { newPublicId } = await import('#core/services/ids')
+    const { shop } = await k.givenShop()
+    // No payment yet: its merchant account is made by the first one.
+    const { shop: newShop } = await k.givenShop()
+    const cash = await k.givenPayer(1000)
+    const twice = await k.givenPayer(1000)
+    const replay = await k.givenPayer(1000)
+    const subsidised = await k.givenPayer(1000)
+    await givenSubsidy(subsidised.person.personNo, 300)
+    const limited = await k.givenPayer(100_000)
+    const frozen = await k.givenPayer(1000)
+    const froze = await new FreezeCard().handle(
+      { card: { id: frozen.card.id }, by: 'holder', reason: 'lost' },
+      { type: 'system' }
+    )
+    t.true(froze.ok)
+    const firstSale = await k.givenPayer(1000)
+    await k.settings.savePaymentSettings({ codeMaxPerDay: 2000, codeMaxPerPayment: 900 })
+    try {
+      // One payment first: the shop's merchant account exists, the settings are read.
+      const warm = await k.givenPayer(1000)
+      const warmed = await k.pay({
+        codeText: await k.codeOf(warm.device),
+        shopPublicId: shop.publicId,
+        amount: 100,
+      })
+      t.true(warmed.ok)
+      const twiceKey = k.newKey('T-TILL-1:twice')
+      const twiceCode = await k.codeOf(twice.device)
+      const replayCode = await k.codeOf(replay.device)
+      const at = (payer: { device: any }, amount: number, where = shop.publicId) =>
+        k.codeOf(payer.device).then((codeText) => ({ codeText, shopPublicId: where, amount }))
+      const requests = [
+        await at(cash, 300),
+        await at(cash, 300),
+        await at(cash, 300),
+        await at(cash, 300),
+        { codeText: twiceCode, shopPublicId: shop.publicId, amount: 100, idempotencyKey: twiceKey },
+        { codeText: twiceCode, shopPublicId: shop.publicId, amount: 100, idempotencyKey: twiceKey },
+        { codeText: replayCode, shopPublicId: shop.publicId, amount: 100 },
+        { codeText: replayCode, shopPublicId: shop.publicId, amount: 100 },
+        await at(subsidised, 500),
+        await at(subsidised, 100),
+        await at(limited, 800),
+        await at(limited, 800),
+        await at(limited, 800),
+        await at(frozen, 100),
+        await at(firstSale, 200, newShop.publicId),
+        await at(firstSale, 300, newShop.publicId),
+        await at(limited, 901),
+        await at(limited, 100, newPublicId()),
+      ]
+      const transfers = await k.transferCount()
+      const before = { ...codePaymentCommits.stats }
+      const results = await Promise.all(requests.map((request) => k.pay(request)))
+      const outcome = results.map((result) => (result.ok ? 'ok' : result.error))
+      t.deepEqual(outcome, [
+        'ok',
+        'ok',
+        'ok',
+        'insufficient_funds',
+        'ok',
+        'ok',
+        'ok',
+        'code_replayed',
+        'ok',
+        'ok',
+        'ok',
+        'ok',
+        'over_daily_limit',
+        'card_blacklisted',
+        'ok',
+        'ok',
+        'over_transaction_limit',
+        'shop_not_found',
+      ])
+      // Sent together: booked together, in far fewer transactions than requests.
+      t.is(codePaymentCommits.stats.units - before.units, requests.length)
+      t.true(codePaymentCommits.stats.transactions - before.transactions <= 2)
+
+      const value = (index: number) => {
+        const result = results[index]
+        if (!result.ok) throw new Error(`request ${index}: ${result.error}`)
+        return result.value
+      }
+      // The request sent twice is one payment, answered twice.
+      t.is(value(4).transfer.publicId, value(5).transfer.publicId)
+      t.is(value(4).payment.publicId, value(5).payment.publicId)
+      // The holder's payments in arrival order: each receipt shows the balance it left.
+      t.deepEqual(
+        [0, 1, 2].map((index) => value(index).balanceAfter),
+        [700, 400, 100]
+      )
+      t.deepEqual(value(8).legs, [
+        { wallet: 'subsidy', amount: 300 },
+        { wallet: 'cash', amount: 200 },
+      ])
+      t.deepEqual(value(9).legs, [{ wallet: 'cash', amount: 100 }])
+      t.deepEqual([value(8).balanceAfter, value(9).balanceAfter], [800, 700])
+      t.is(await k.cashOf(cash.person.id), 100)
+      t.is(await k.cashOf(twice.person.id), 900)
+      t.is(await k.cashOf(replay.person.id), 900)
+      t.is(await k.cashOf(subsidised.person.id), 700)
+      t.is((await walletFor(subsidised.person.id, 'subsidy')).balance, 0)
+      t.is(await k.cashOf(limited.person.id), 100_000 - 1600)
+      t.is(await k.cashOf(frozen.person.id), 1000)
+      t.is(await k.cashOf(firstSale.person.id), 500)
+      // One transfer and one payment row per payment booked, none for a refusal.
+      t.is(await k.transferCount(), transfers + 11)
+      const rows = await k.db
+        .from('merchant_payments')
+        .whereIn(
+          'transfer_id',
+          k.db
+            .from('ledger_transfers')
+            .whereIn(
+              'public_id',
+              results.flatMap((result) => (result.ok ? [result.value.transfer.publicId] : []))
+            )
+            .select('id')
+        )
+        .count('* as total')
+      t.is(Number(rows[0].total), 11)
+      const state = await k.bookState()
+      t.deepEqual(state.mismatched, [])
+      t.deepEqual(state.overdrawn, [])
+      t.deepEqual(state.unbalanced, [])
+      t.is(state.postingsTotal, 0)
+
+      // The same burst again: the retried keys answer their payments, the codes are used.
+      const again = await Promise.all(
+        [4, 6].map((index) =>
+          k.pay({ ...requests[index], idempotencyKey: index === 4 ? twiceKey : k.newKey('again') })
+        )
+      )
+      t.true(again[0].ok)
+      t.like(again[1], { ok: false, error: 'code_replayed' })
+      t.is(await k.transferCount(), transfers + 11)
+    } finally {
+      await k.settings.savePaymentSettings({ ...k.settings.DEFAULT_PAYMENT_SETTINGS })
+    }
   }
 )

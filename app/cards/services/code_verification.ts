@@ -64,8 +64,8 @@ const UNSIGNED_ERRORS: readonly AcceptError[] = [
   'bad_issuer_signature',
 ]
 
-/** The card with a number (the one parameter) and its holder, for holderFromRow. */
-export const CODE_HOLDER_SQL = `SELECT cards.id, cards.public_id, cards.card_no, cards.state, cards.person_id,
+/** Cards and their holders, for holderFromRow (CODE_HOLDER_SQL adds the card number). */
+export const CODE_HOLDER_SELECT = `SELECT cards.id, cards.public_id, cards.card_no, cards.state, cards.person_id,
   card_types.code AS type_code, card_types.name_zh AS type_name_zh, card_types.name_en AS type_name_en,
   people.public_id AS person_public_id, people.name AS person_name, people.person_no, people.photo_path,
   org_units.name AS org_name,
@@ -74,8 +74,10 @@ export const CODE_HOLDER_SQL = `SELECT cards.id, cards.public_id, cards.card_no,
   FROM cards
   JOIN people ON people.id = cards.person_id
   JOIN card_types ON card_types.id = cards.card_type_id
-  LEFT JOIN org_units ON org_units.id = people.org_unit_id
-  WHERE cards.card_no = ?`
+  LEFT JOIN org_units ON org_units.id = people.org_unit_id`
+
+/** The card with a number (the one parameter) and its holder, for holderFromRow. */
+export const CODE_HOLDER_SQL = `${CODE_HOLDER_SELECT} WHERE cards.card_no = ?`
 
 /** A device key (hex, the one parameter) on the blacklist: a row when it is listed. */
 export const DEVICE_LISTED_SQL = `SELECT id FROM card_blacklist

@@ -26,11 +26,32 @@ export interface UnitContext {
 
 type Work<T> = (unit: UnitContext) => Promise<T>
 
+/**
+ * Requests of one kind that can be booked together, in a few statements for
+ * the lot instead of a few per request (the code payments of a till rush).
+ */
+export interface BatchWork<R, T> {
+  /**
+   * Books the requests together in the unit and answers one outcome per
+   * request, in their order. The outcomes must be those of some serial order
+   * of the requests. When it throws (anything but a deadlock or a busy
+   * database), what it wrote is rolled back and each request is run alone
+   * with `one`.
+   */
+  batch(unit: UnitContext, requests: R[]): Promise<T[]>
+  /** Books one request alone, in its own savepoint. */
+  one(unit: UnitContext, request: R): Promise<T>
+}
+
 interface Entry {
   work: Work<unknown>
+  /** Set for requests of a BatchWork: consecutive ones of the same kind go together. */
+  batched?: { kind: BatchWork<any, unknown>; request: unknown }
   resolve(value: unknown): void
   reject(error: unknown): void
 }
+
+type Outcome = { ok: boolean; value: unknown }
 
 export interface GroupCommitOptions {
   /** Most units in one transaction (default 64; at most 32 on PostgreSQL). */
@@ -75,8 +96,21 @@ export class GroupCommit {
 
   /** Runs the work in the next transaction; resolves after that transaction committed. */
   run<T>(work: Work<T>): Promise<T> {
+    return this.#enqueue(work)
+  }
+
+  /**
+   * Runs the request in the next transaction together with the other
+   * requests of the same kind queued beside it (BatchWork); resolves after
+   * that transaction committed.
+   */
+  runBatched<R, T>(kind: BatchWork<R, T>, request: R): Promise<T> {
+    return this.#enqueue((unit) => kind.one(unit, request), { kind, request })
+  }
+
+  #enqueue<T>(work: Work<T>, batched?: Entry['batched']): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      this.#queue.push({ work, resolve: resolve as (value: unknown) => void, reject })
+      this.#queue.push({ work, batched, resolve: resolve as (value: unknown) => void, reject })
       if (!this.#draining) {
         // Units sent in the same turn of the event loop (a burst of requests) start together.
         this.#draining = true
@@ -88,11 +122,13 @@ export class GroupCommit {
   async #drain() {
     this.#draining = true
     try {
-      const max =
-        db.connection().dialect.name === 'postgres'
-          ? Math.min(this.#maxUnits, POSTGRES_MAX_UNITS)
-          : this.#maxUnits
+      const postgres = db.connection().dialect.name === 'postgres'
       while (this.#queue.length > 0) {
+        // Batched requests share one savepoint: PostgreSQL's limit is on savepoints.
+        const max =
+          postgres && !this.#queue[0].batched
+            ? Math.min(this.#maxUnits, POSTGRES_MAX_UNITS)
+            : this.#maxUnits
         const batch = this.#queue.splice(0, max)
         await this.#write(batch)
       }
@@ -103,26 +139,22 @@ export class GroupCommit {
 
   async #write(batch: Entry[]) {
     for (let attempt = 1; ; attempt++) {
-      let outcomes: { ok: boolean; value: unknown }[] = []
+      let outcomes: Outcome[] = []
       try {
         await db.transaction(async (trx) => {
           outcomes = []
           const sql = await sqlStatements(trx)
           const unit = { trx, sql }
           if (this.#begin) await this.#begin(unit)
-          for (const entry of batch) {
-            await sql.exec('SAVEPOINT quad_unit')
-            try {
-              const value = await entry.work(unit)
-              await sql.exec('RELEASE SAVEPOINT quad_unit')
-              outcomes.push({ ok: true, value })
-            } catch (error) {
-              // A failed transaction cannot roll back to a savepoint: let it retry whole.
-              if (retryable(error)) throw error
-              await sql.exec('ROLLBACK TO SAVEPOINT quad_unit')
-              await sql.exec('RELEASE SAVEPOINT quad_unit')
-              outcomes.push({ ok: false, value: error })
-            }
+          for (let index = 0; index < batch.length;) {
+            const kind = batch[index].batched?.kind
+            let end = index + 1
+            if (kind) while (end < batch.length && batch[end].batched?.kind === kind) end++
+            const run = batch.slice(index, end)
+            outcomes.push(
+              ...(run.length > 1 ? await together(unit, run) : [await alone(unit, run[0])])
+            )
+            index = end
           }
         })
       } catch (error) {
@@ -140,4 +172,44 @@ export class GroupCommit {
       return
     }
   }
+}
+
+/** One unit in its own savepoint: its failure rolls back its own writes and nothing else. */
+async function alone(unit: UnitContext, entry: Entry): Promise<Outcome> {
+  const { sql } = unit
+  await sql.exec('SAVEPOINT quad_unit')
+  try {
+    const value = await entry.work(unit)
+    await sql.exec('RELEASE SAVEPOINT quad_unit')
+    return { ok: true, value }
+  } catch (error) {
+    // A failed transaction cannot roll back to a savepoint: let it retry whole.
+    if (retryable(error)) throw error
+    await sql.exec('ROLLBACK TO SAVEPOINT quad_unit')
+    await sql.exec('RELEASE SAVEPOINT quad_unit')
+    return { ok: false, value: error }
+  }
+}
+
+/** Requests of one BatchWork in one savepoint; each alone when the batch throws. */
+async function together(unit: UnitContext, run: Entry[]): Promise<Outcome[]> {
+  const { sql } = unit
+  const kind = run[0].batched!.kind
+  await sql.exec('SAVEPOINT quad_batch')
+  try {
+    const values = await kind.batch(
+      unit,
+      run.map((entry) => entry.batched!.request)
+    )
+    if (values.length !== run.length) throw new Error('a batch must answer every request')
+    await sql.exec('RELEASE SAVEPOINT quad_batch')
+    return values.map((value) => ({ ok: true, value }))
+  } catch (error) {
+    if (retryable(error)) throw error
+    await sql.exec('ROLLBACK TO SAVEPOINT quad_batch')
+    await sql.exec('RELEASE SAVEPOINT quad_batch')
+  }
+  const outcomes: Outcome[] = []
+  for (const entry of run) outcomes.push(await alone(unit, entry))
+  return outcomes
 }

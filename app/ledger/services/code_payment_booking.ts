@@ -17,14 +17,14 @@
  */
 import { type DateTime } from 'luxon'
 import type { AuditActor } from '#core/services/audit'
-import type { UnitContext } from '#core/services/group_commit'
-import { GroupCommit } from '#core/services/group_commit'
+import { GroupCommit, type BatchWork, type UnitContext } from '#core/services/group_commit'
 import { newPublicId } from '#core/services/ids'
 import { fail, type Fail } from '#core/services/result'
 import type { SqlStatements } from '#core/services/sql_statements'
 import { toHex } from '#cards/campus_code/bytes'
 import type { VerifiedCode } from '#cards/campus_code/verify'
 import {
+  CODE_HOLDER_SELECT,
   CODE_HOLDER_SQL,
   DEVICE_LISTED_SQL,
   holderFromRow,
@@ -37,11 +37,18 @@ import {
   ACCOUNT_COLUMNS,
   accountOf,
   cashOnlyPlan,
+  cashOnlyPlanOf,
   forUpdate,
+  inGroups,
+  lockAccounts,
+  stageLockedTransfer,
   writeLockedTransfer,
+  writeStagedTransfers,
   type AccountRow,
   type CashPlan,
+  type StagedTransfer,
 } from '#ledger/services/plain_transfers'
+import { walletSettings } from '#ledger/services/wallet_settings'
 import { fenFromDb } from '#ledger/services/money'
 import {
   bookShopPaymentIn,
@@ -126,9 +133,15 @@ export const codePaymentCommits = new GroupCommit({
   },
 })
 
-/** Books a verified code's payment in the next group commit. */
+/** The code payments a group commit books together (bookBatch), or one by one (bookInUnit). */
+const codePayments: BatchWork<CodeBookingRequest, CodeBookingOutcome> = {
+  batch: (unit, requests) => bookBatch(unit, requests),
+  one: (unit, request) => bookInUnit(unit, request),
+}
+
+/** Books a verified code's payment in the next group commit, with the others queued beside it. */
 export function bookCodePayment(request: CodeBookingRequest): Promise<CodeBookingOutcome> {
-  return codePaymentCommits.run((unit) => bookInUnit(unit, request))
+  return codePaymentCommits.runBatched(codePayments, request)
 }
 
 async function bookInUnit(
@@ -174,18 +187,7 @@ async function bookInUnit(
       fail(CARD_STATE_ERRORS[holder.cardState] ?? 'card_not_active', { cardNo: holder.cardNo })
     )
 
-  const shopRequest = {
-    personId: holder.personId,
-    cardId: holder.cardId,
-    payee: payee.value,
-    amount: request.amount,
-    channel: 'campus_code' as const,
-    idempotencyKey: request.idempotencyKey,
-    actor: request.actor,
-    at: request.at,
-    maxPerDay: request.maxPerDay,
-    metadata: { card: holder.cardNo, code: code.codeId },
-  }
+  const shopRequest = shopRequestOf(request, payee.value, holder)
   const cash = await cashOnlyPlan({ trx, sql }, request.amount, holder.personId)
   if (!cash) return generalPath(trx, shopRequest, holder)
   if (cash.shortfall > 0)
@@ -222,6 +224,21 @@ async function bookInUnit(
 
 type ShopRequest = Parameters<typeof bookShopPaymentIn>[1]
 
+function shopRequestOf(request: CodeBookingRequest, payee: Payee, holder: CodeHolder): ShopRequest {
+  return {
+    personId: holder.personId,
+    cardId: holder.cardId,
+    payee,
+    amount: request.amount,
+    channel: 'campus_code',
+    idempotencyKey: request.idempotencyKey,
+    actor: request.actor,
+    at: request.at,
+    maxPerDay: request.maxPerDay,
+    metadata: { card: holder.cardNo, code: request.code.codeId },
+  }
+}
+
 /** bookShopPaymentIn in the unit: subsidy and voucher money, first payments. */
 async function generalPath(
   trx: UnitContext['trx'],
@@ -237,6 +254,86 @@ async function generalPath(
   }
 }
 
+/** The payment's transfer: the holder's cash wallet pays the merchant. */
+function paymentTransfer(request: ShopRequest, wallet: AccountRow, merchant: AccountRow) {
+  return {
+    idempotencyKey: request.idempotencyKey,
+    kind: 'payment' as const,
+    postings: [
+      { account: wallet.id, amount: -request.amount },
+      { account: merchant.id, amount: request.amount },
+    ],
+    metadata: { channel: request.channel, shop: request.payee.shopPublicId, ...request.metadata },
+    actor: request.actor,
+  }
+}
+
+/** The holder's wallets together, as the receipt shows them. */
+function balanceOf(wallets: AccountRow[]) {
+  let balance = 0
+  for (const wallet of wallets) balance += shownBalance(wallet.normalSide, wallet.balance)
+  return balance
+}
+
+const PAYMENT_ROW = '(?, ?, ?, ?, ?, ?, ?, ?, 0, ?)'
+
+/** Inserts the payment rows of booked transfers; answers their public ids. */
+async function insertPaymentRows(
+  sql: SqlStatements,
+  rows: { request: ShopRequest; transferId: number }[]
+): Promise<string[]> {
+  const ids: string[] = []
+  for (const group of inGroups(rows)) {
+    const params: unknown[] = []
+    for (const { request, transferId } of group) {
+      const publicId = newPublicId()
+      ids.push(publicId)
+      params.push(
+        publicId,
+        transferId,
+        request.payee.merchantId,
+        request.payee.shopId,
+        request.personId,
+        request.cardId,
+        request.channel,
+        request.amount,
+        dbTimeOfMillis(request.at.toMillis(), sql.dialect)
+      )
+    }
+    await sql.run(
+      `INSERT INTO merchant_payments (public_id, transfer_id, merchant_id, shop_id, person_id,
+         card_id, channel, amount, refunded, paid_at)
+       VALUES ${group.map(() => PAYMENT_ROW).join(', ')}`,
+      params
+    )
+  }
+  return ids
+}
+
+function bookedOutcome(
+  request: ShopRequest,
+  holder: CodeHolder,
+  transfer: BookedShopPayment['transfer'],
+  paymentId: string,
+  balanceAfter: number
+): CodeBookingOutcome {
+  return {
+    kind: 'booked',
+    holder,
+    booked: {
+      transfer,
+      payment: {
+        publicId: paymentId,
+        channel: request.channel,
+        amount: request.amount,
+        refunded: 0,
+      },
+      legs: [{ wallet: 'cash', amount: request.amount }],
+      balanceAfter,
+    },
+  }
+}
+
 /** The transfer (two postings) and the payment row. */
 async function writePayment(
   sql: SqlStatements,
@@ -245,52 +342,256 @@ async function writePayment(
   plan: CashPlan,
   merchant: AccountRow
 ): Promise<CodeBookingOutcome> {
-  const { amount, payee } = request
   const booked = await writeLockedTransfer(
     sql,
-    {
-      idempotencyKey: request.idempotencyKey,
-      kind: 'payment',
-      postings: [
-        { account: plan.wallet.id, amount: -amount },
-        { account: merchant.id, amount },
-      ],
-      metadata: { channel: request.channel, shop: payee.shopPublicId, ...request.metadata },
-      actor: request.actor,
-    },
+    paymentTransfer(request, plan.wallet, merchant),
     new Map([
       [plan.wallet.id, plan.wallet],
       [merchant.id, merchant],
     ])
   )
   if (!booked.ok) return refused(booked)
-  const paymentId = newPublicId()
-  await sql.run(
-    `INSERT INTO merchant_payments (public_id, transfer_id, merchant_id, shop_id, person_id,
-       card_id, channel, amount, refunded, paid_at)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0, ?)`,
-    [
-      paymentId,
-      booked.value.id,
-      payee.merchantId,
-      payee.shopId,
-      request.personId,
-      request.cardId,
-      request.channel,
-      amount,
-      dbTimeOfMillis(request.at.toMillis(), sql.dialect),
-    ]
+  const [paymentId] = await insertPaymentRows(sql, [{ request, transferId: booked.value.id }])
+  return bookedOutcome(request, holder, booked.value, paymentId, balanceOf(plan.wallets))
+}
+
+/** `?, ?, …` for n parameters. */
+function marks(count: number) {
+  return Array.from({ length: count }, () => '?').join(', ')
+}
+
+/** The rows of a query over a list of distinct values, `IN (${list})`, in groups (inGroups). */
+async function rowsWhereIn(sql: SqlStatements, query: (list: string) => string, values: unknown[]) {
+  const rows: Record<string, any>[] = []
+  for (const group of inGroups([...new Set(values)]))
+    rows.push(...(await sql.all(query(marks(group.length)), group)))
+  return rows
+}
+
+/** A request on its way through bookBatch. */
+interface Pending {
+  index: number
+  request: CodeBookingRequest
+  payee: Payee
+  holder: CodeHolder | null
+}
+
+/**
+ * The code payments of one group commit booked together: what bookInUnit
+ * does for one, in a few statements for all of them (docs/adr/0013). Reads:
+ * the shops, the keys already booked, the cards with their holders and the
+ * blacklist, then one claim of every code, then every holder's wallets and
+ * every merchant's account (locked), and the day's spending. The payments
+ * the holder's cash pays are staged over the locked rows in arrival order
+ * and written as multi-row statements (plain_transfers.ts).
+ *
+ * The outcomes are those of a serial order: the staged payments first, in
+ * arrival order; then, one at a time, those the general path books (subsidy
+ * or voucher money, a merchant's first payment: with them every later
+ * payment of that holder); then the requests whose key or code an earlier
+ * request of the batch carries (a retry racing its first request), each as
+ * bookInUnit books one, so they see what was written before them.
+ */
+async function bookBatch(
+  unit: UnitContext,
+  requests: CodeBookingRequest[]
+): Promise<CodeBookingOutcome[]> {
+  const { trx, sql } = unit
+  const outcomes: (CodeBookingOutcome | undefined)[] = requests.map(() => undefined)
+
+  // The shops, and the keys booked before.
+  const shopRows = await rowsWhereIn(
+    sql,
+    (list) => `${PAYEE_SELECT} WHERE shops.public_id IN (${list})`,
+    requests.map((request) => request.shopPublicId)
   )
-  let balanceAfter = 0
-  for (const wallet of plan.wallets) balanceAfter += shownBalance(wallet.normalSide, wallet.balance)
-  return {
-    kind: 'booked',
-    holder,
-    booked: {
-      transfer: booked.value,
-      payment: { publicId: paymentId, channel: request.channel, amount, refunded: 0 },
-      legs: [{ wallet: 'cash', amount }],
-      balanceAfter,
-    },
+  const shops = new Map(shopRows.map((row) => [row.public_id as string, row]))
+  const keyRows = await rowsWhereIn(
+    sql,
+    (list) => `SELECT idempotency_key FROM ledger_transfers WHERE idempotency_key IN (${list})`,
+    requests.map((request) => request.idempotencyKey)
+  )
+  const bookedKeys = new Set(keyRows.map((row) => row.idempotency_key as string))
+  const repeats: number[] = []
+  const keys = new Set<string>()
+  const codes = new Set<string>()
+  let pending: Pending[] = []
+  for (const [index, request] of requests.entries()) {
+    const payee = payeeFromRow(shops.get(request.shopPublicId))
+    if (!payee.ok) {
+      outcomes[index] = refused(payee)
+    } else if (request.amount > request.maxPerPayment) {
+      outcomes[index] = refused(fail('over_transaction_limit', { limit: request.maxPerPayment }))
+    } else if (bookedKeys.has(request.idempotencyKey)) {
+      outcomes[index] = { kind: 'existing', payee: payee.value }
+    } else if (keys.has(request.idempotencyKey) || codes.has(request.code.codeId)) {
+      repeats.push(index)
+    } else {
+      keys.add(request.idempotencyKey)
+      codes.add(request.code.codeId)
+      pending.push({ index, request, payee: payee.value, holder: null })
+    }
   }
+
+  // The cards, their holders and the blacklist (card and phone).
+  const holderRows = await rowsWhereIn(
+    sql,
+    (list) => `${CODE_HOLDER_SELECT} WHERE cards.card_no IN (${list})`,
+    pending.map((item) => item.request.code.cardNo)
+  )
+  const holders = new Map(holderRows.map((row) => [row.card_no as string, row]))
+  const deviceKeys = new Map(
+    pending.map((item) => [item, toHex(item.request.code.credential.devicePublicKey)])
+  )
+  const listedRows = await rowsWhereIn(
+    sql,
+    (list) => `SELECT device_key FROM card_blacklist
+      WHERE kind = 'device' AND removed_version IS NULL AND device_key IN (${list})`,
+    [...deviceKeys.values()]
+  )
+  const listedDevices = new Set(listedRows.map((row) => row.device_key as string))
+  pending = pending.filter((item) => {
+    item.holder = holderFromRow(holders.get(item.request.code.cardNo))
+    if (!item.holder?.listed && !listedDevices.has(deviceKeys.get(item)!)) return true
+    outcomes[item.index] = refused(fail('card_blacklisted', { cardNo: item.request.code.cardNo }))
+    return false
+  })
+
+  // Each code claimed once: a code the store holds already is a replay.
+  const claimed = new Set<string>()
+  for (const group of inGroups(pending)) {
+    const rows = await sql.all<{ code_id: string }>(
+      `INSERT INTO card_seen_codes (code_id, card_id, card_no, first_seen_at, first_seen_by, expires_at)
+       VALUES ${group.map(() => '(?, ?, ?, ?, ?, ?)').join(', ')}
+       ON CONFLICT (code_id) DO NOTHING RETURNING code_id`,
+      group.flatMap(({ request, holder }) => [
+        request.code.codeId,
+        holder?.cardId ?? null,
+        request.code.cardNo,
+        dbTimeOfMillis(request.now * 1000, sql.dialect),
+        request.verifier.slice(0, MAX_VERIFIER_LENGTH),
+        dbTimeOfMillis(request.code.acceptUntil * 1000, sql.dialect),
+      ])
+    )
+    for (const row of rows) claimed.add(row.code_id)
+  }
+  pending = pending.filter(({ index, request, payee, holder }) => {
+    if (!claimed.has(request.code.codeId)) outcomes[index] = { kind: 'replayed', payee }
+    else if (!holder) outcomes[index] = refused(fail('card_not_found'))
+    else if (holder.cardState !== 'active')
+      outcomes[index] = refused(
+        fail(CARD_STATE_ERRORS[holder.cardState] ?? 'card_not_active', { cardNo: holder.cardNo })
+      )
+    else return true
+    return false
+  })
+
+  // The holders' wallets and the merchants' accounts, locked; the day's spending.
+  const locked = await lockAccounts(
+    sql,
+    pending.map((item) => item.holder!.personId),
+    pending.map((item) => item.payee.merchantId)
+  )
+  const { spendingOrder } = await walletSettings(trx)
+  const spent = await daySpending(sql, pending)
+
+  const staged: { item: Pending; shop: ShopRequest; transfer: StagedTransfer; balance: number }[] =
+    []
+  const general: Pending[] = []
+  const generalHolders = new Set<number>()
+  for (const item of pending) {
+    const { index, request, payee } = item
+    const holder = item.holder!
+    const wallets = locked.wallets.get(holder.personId) ?? []
+    const plan = generalHolders.has(holder.personId)
+      ? null
+      : cashOnlyPlanOf(wallets, request.amount, spendingOrder)
+    const merchant = locked.merchants.get(payee.merchantId)
+    if (!plan || !merchant) {
+      // Subsidy or voucher money, no cash wallet yet, or the merchant's first payment.
+      general.push(item)
+      generalHolders.add(holder.personId)
+      continue
+    }
+    if (plan.shortfall > 0) {
+      outcomes[index] = refused(
+        fail('insufficient_funds', {
+          available: request.amount - plan.shortfall,
+          requested: request.amount,
+        })
+      )
+      continue
+    }
+    const day = `${holder.personId}:${dayStartOf(request.at).toMillis()}`
+    const spentToday = spent.get(day) ?? 0
+    if (spentToday + request.amount > request.maxPerDay) {
+      outcomes[index] = refused(
+        fail('over_daily_limit', {
+          limit: request.maxPerDay,
+          spent: spentToday,
+          requested: request.amount,
+        })
+      )
+      continue
+    }
+    const shop = shopRequestOf(request, payee, holder)
+    const transfer = stageLockedTransfer(paymentTransfer(shop, plan.wallet, merchant), locked.byId)
+    if (!transfer.ok) {
+      outcomes[index] = refused(transfer)
+      continue
+    }
+    spent.set(day, spentToday + request.amount)
+    staged.push({ item, shop, transfer: transfer.value, balance: balanceOf(plan.wallets) })
+  }
+
+  const booked = await writeStagedTransfers(
+    sql,
+    staged.map((entry) => entry.transfer),
+    locked.byId
+  )
+  const paymentIds = await insertPaymentRows(
+    sql,
+    staged.map((entry, position) => ({ request: entry.shop, transferId: booked[position].id }))
+  )
+  for (const [position, entry] of staged.entries())
+    outcomes[entry.item.index] = bookedOutcome(
+      entry.shop,
+      entry.item.holder!,
+      booked[position],
+      paymentIds[position],
+      entry.balance
+    )
+
+  for (const { index, request, payee, holder } of general)
+    outcomes[index] = await generalPath(trx, shopRequestOf(request, payee, holder!), holder!)
+  for (const index of repeats) outcomes[index] = await bookInUnit(unit, requests[index])
+  return outcomes as CodeBookingOutcome[]
+}
+
+/**
+ * What each holder paid by campus code from the start of the school's day
+ * of each payment, keyed `person:dayStartMillis` (one statement per day the
+ * payments fall in, nearly always one).
+ */
+async function daySpending(sql: SqlStatements, pending: Pending[]) {
+  const days = new Map<number, Set<number>>()
+  for (const { request, holder } of pending) {
+    const start = dayStartOf(request.at).toMillis()
+    const people = days.get(start) ?? new Set<number>()
+    people.add(holder!.personId)
+    days.set(start, people)
+  }
+  const spent = new Map<string, number>()
+  for (const [start, people] of days) {
+    for (const group of inGroups([...people])) {
+      const rows = await sql.all<{ person_id: unknown; total: unknown }>(
+        `SELECT person_id, COALESCE(SUM(amount), 0) AS total FROM merchant_payments
+         WHERE channel = 'campus_code' AND paid_at >= ? AND person_id IN (${marks(group.length)})
+         GROUP BY person_id`,
+        [dbTimeOfMillis(start, sql.dialect), ...group]
+      )
+      for (const row of rows) spent.set(`${Number(row.person_id)}:${start}`, fenFromDb(row.total))
+    }
+  }
+  return spent
 }

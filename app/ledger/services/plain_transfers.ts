@@ -307,3 +307,69 @@ export async function writeLockedTransfer(
   const [booked] = await writeStagedTransfers(sql, [staged.value], accounts)
   return ok(booked)
 }
+
+/** The wallets of the holders and the accounts of the merchants a chunk of payments names. */
+export interface LockedAccounts {
+  wallets: Map<number, AccountRow[]>
+  merchants: Map<number, AccountRow>
+  byId: Map<number, AccountRow>
+}
+
+/**
+ * Reads and locks (FOR UPDATE on PostgreSQL, in id order) the accounts the
+ * payments name: each holder's wallets, each merchant's account.
+ */
+export async function lockAccounts(
+  sql: SqlStatements,
+  people: number[],
+  merchantIds: number[]
+): Promise<LockedAccounts> {
+  const locked: LockedAccounts = { wallets: new Map(), merchants: new Map(), byId: new Map() }
+  await readLocked(sql, locked, [...new Set(people)], [...new Set(merchantIds)])
+  return locked
+}
+
+/** One holder's wallets and one merchant's account read again, after the general path wrote them. */
+export async function relockAccounts(
+  sql: SqlStatements,
+  locked: LockedAccounts,
+  personId: number,
+  merchantId: number
+) {
+  for (const wallet of locked.wallets.get(personId) ?? []) locked.byId.delete(wallet.id)
+  locked.wallets.delete(personId)
+  const merchant = locked.merchants.get(merchantId)
+  if (merchant) locked.byId.delete(merchant.id)
+  locked.merchants.delete(merchantId)
+  await readLocked(sql, locked, [personId], [merchantId])
+}
+
+async function readLocked(
+  sql: SqlStatements,
+  locked: LockedAccounts,
+  people: number[],
+  merchantIds: number[]
+) {
+  const read = async (where: string, ids: number[]) => {
+    for (const group of inGroups(ids)) {
+      const rows = await sql.all(
+        `SELECT ${ACCOUNT_COLUMNS}, merchant_id FROM ledger_accounts
+         WHERE ${where} IN (${group.map(() => '?').join(', ')}) ORDER BY id${forUpdate(sql)}`,
+        group
+      )
+      for (const row of rows) {
+        const account = accountOf(row)
+        locked.byId.set(account.id, account)
+        if (account.kind === 'merchant') {
+          locked.merchants.set(Number(row.merchant_id), account)
+        } else if (account.personId !== null) {
+          const wallets = locked.wallets.get(account.personId) ?? []
+          wallets.push(account)
+          locked.wallets.set(account.personId, wallets)
+        }
+      }
+    }
+  }
+  await read("kind IN ('wallet_cash', 'wallet_subsidy', 'wallet_voucher') AND person_id", people)
+  await read("kind = 'merchant' AND merchant_id", merchantIds)
+}
