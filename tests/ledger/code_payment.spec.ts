@@ -480,7 +480,10 @@ test.serial(
   'a burst of payments booked in one group commit ends as each would alone; the books agree',
   async (t) => {
     const k = await kit()
-    const { codePaymentCommits } = await import('#ledger/services/code_payment_booking')
+    const { bookCodePayment, codePaymentCommits } =
+      await import('#ledger/services/code_payment_booking')
+    const { verifyCode } = await import('#cards/campus_code/verify')
+    const { issuerKeyRing } = await import('#cards/services/issuer_signing')
     const { FreezeCard } = await import('#cards/actions/freeze_card')
     const { walletFor } = await import('#ledger/services/accounts')
     const { newPublicId } = await import('#core/services/ids')
@@ -500,129 +503,140 @@ test.serial(
     )
     t.true(froze.ok)
     const firstSale = await k.givenPayer(1000)
-    await k.settings.savePaymentSettings({ codeMaxPerDay: 2000, codeMaxPerPayment: 900 })
-    try {
-      // One payment first: the shop's merchant account exists, the settings are read.
-      const warm = await k.givenPayer(1000)
-      const warmed = await k.pay({
-        codeText: await k.codeOf(warm.device),
-        shopPublicId: shop.publicId,
-        amount: 100,
-      })
-      t.true(warmed.ok)
-      const twiceKey = k.newKey('T-TILL-1:twice')
-      const twiceCode = await k.codeOf(twice.device)
-      const replayCode = await k.codeOf(replay.device)
-      const at = (payer: { device: any }, amount: number, where = shop.publicId) =>
-        k.codeOf(payer.device).then((codeText) => ({ codeText, shopPublicId: where, amount }))
-      const requests = [
-        await at(cash, 300),
-        await at(cash, 300),
-        await at(cash, 300),
-        await at(cash, 300),
-        { codeText: twiceCode, shopPublicId: shop.publicId, amount: 100, idempotencyKey: twiceKey },
-        { codeText: twiceCode, shopPublicId: shop.publicId, amount: 100, idempotencyKey: twiceKey },
-        { codeText: replayCode, shopPublicId: shop.publicId, amount: 100 },
-        { codeText: replayCode, shopPublicId: shop.publicId, amount: 100 },
-        await at(subsidised, 500),
-        await at(subsidised, 100),
-        await at(limited, 800),
-        await at(limited, 800),
-        await at(limited, 800),
-        await at(frozen, 100),
-        await at(firstSale, 200, newShop.publicId),
-        await at(firstSale, 300, newShop.publicId),
-        await at(limited, 901),
-        await at(limited, 100, newPublicId()),
-      ]
-      const transfers = await k.transferCount()
-      const before = { ...codePaymentCommits.stats }
-      const results = await Promise.all(requests.map((request) => k.pay(request)))
-      const outcome = results.map((result) => (result.ok ? 'ok' : result.error))
-      t.deepEqual(outcome, [
-        'ok',
-        'ok',
-        'ok',
+    // One payment first: the shop's merchant account exists.
+    const warm = await k.givenPayer(1000)
+    const warmed = await k.pay({
+      codeText: await k.codeOf(warm.device),
+      shopPublicId: shop.publicId,
+      amount: 100,
+    })
+    t.true(warmed.ok)
+
+    const now = k.nowSeconds()
+    const verified = async (text: string) => {
+      const result = await verifyCode(text, { issuerKeys: await issuerKeyRing(), now })
+      if (!result.ok) throw new Error(result.error)
+      return result.value
+    }
+    const request = async (
+      payer: { device: any } | string,
+      amount: number,
+      options: { shop?: string; key?: string } = {}
+    ) => ({
+      shopPublicId: options.shop ?? shop.publicId,
+      amount,
+      idempotencyKey: options.key ?? k.newKey('T-TILL-1:burst'),
+      actor: k.TILL,
+      verifier: 'T-TILL-1',
+      at: DateTime.utc().set({ millisecond: 0 }),
+      now,
+      code: await verified(typeof payer === 'string' ? payer : await k.codeOf(payer.device)),
+      maxPerPayment: 900,
+      maxPerDay: 2000,
+    })
+    const twiceKey = k.newKey('T-TILL-1:twice')
+    const twiceCode = await k.codeOf(twice.device)
+    const replayCode = await k.codeOf(replay.device)
+    const requests = [
+      await request(cash, 300),
+      await request(cash, 300),
+      await request(cash, 300),
+      await request(cash, 300),
+      await request(twiceCode, 100, { key: twiceKey }),
+      await request(twiceCode, 100, { key: twiceKey }),
+      await request(replayCode, 100),
+      await request(replayCode, 100),
+      await request(subsidised, 500),
+      await request(subsidised, 100),
+      await request(limited, 800),
+      await request(limited, 800),
+      await request(limited, 800),
+      await request(frozen, 100),
+      await request(firstSale, 200, { shop: newShop.publicId }),
+      await request(firstSale, 300, { shop: newShop.publicId }),
+      await request(limited, 901),
+      await request(limited, 100, { shop: newPublicId() }),
+    ]
+    const transfers = await k.transferCount()
+    const before = { ...codePaymentCommits.stats }
+    // Sent in one turn of the event loop: one transaction books them all.
+    const outcomes = await Promise.all(requests.map((entry) => bookCodePayment(entry)))
+    t.is(codePaymentCommits.stats.units - before.units, requests.length)
+    t.is(codePaymentCommits.stats.transactions - before.transactions, 1)
+    t.deepEqual(
+      outcomes.map((outcome) =>
+        outcome.kind === 'refused' ? outcome.failure.error : outcome.kind
+      ),
+      [
+        'booked',
+        'booked',
+        'booked',
         'insufficient_funds',
-        'ok',
-        'ok',
-        'ok',
-        'code_replayed',
-        'ok',
-        'ok',
-        'ok',
-        'ok',
+        'booked',
+        'existing',
+        'booked',
+        'replayed',
+        'booked',
+        'booked',
+        'booked',
+        'booked',
         'over_daily_limit',
         'card_blacklisted',
-        'ok',
-        'ok',
+        'booked',
+        'booked',
         'over_transaction_limit',
         'shop_not_found',
-      ])
-      // Sent together: booked together, in far fewer transactions than requests.
-      t.is(codePaymentCommits.stats.units - before.units, requests.length)
-      t.true(codePaymentCommits.stats.transactions - before.transactions <= 2)
-
-      const value = (index: number) => {
-        const result = results[index]
-        if (!result.ok) throw new Error(`request ${index}: ${result.error}`)
-        return result.value
-      }
-      // The request sent twice is one payment, answered twice.
-      t.is(value(4).transfer.publicId, value(5).transfer.publicId)
-      t.is(value(4).payment.publicId, value(5).payment.publicId)
-      // The holder's payments in arrival order: each receipt shows the balance it left.
-      t.deepEqual(
-        [0, 1, 2].map((index) => value(index).balanceAfter),
-        [700, 400, 100]
-      )
-      t.deepEqual(value(8).legs, [
-        { wallet: 'subsidy', amount: 300 },
-        { wallet: 'cash', amount: 200 },
-      ])
-      t.deepEqual(value(9).legs, [{ wallet: 'cash', amount: 100 }])
-      t.deepEqual([value(8).balanceAfter, value(9).balanceAfter], [800, 700])
-      t.is(await k.cashOf(cash.person.id), 100)
-      t.is(await k.cashOf(twice.person.id), 900)
-      t.is(await k.cashOf(replay.person.id), 900)
-      t.is(await k.cashOf(subsidised.person.id), 700)
-      t.is((await walletFor(subsidised.person.id, 'subsidy')).balance, 0)
-      t.is(await k.cashOf(limited.person.id), 100_000 - 1600)
-      t.is(await k.cashOf(frozen.person.id), 1000)
-      t.is(await k.cashOf(firstSale.person.id), 500)
-      // One transfer and one payment row per payment booked, none for a refusal.
-      t.is(await k.transferCount(), transfers + 11)
-      const rows = await k.db
-        .from('merchant_payments')
-        .whereIn(
-          'transfer_id',
-          k.db
-            .from('ledger_transfers')
-            .whereIn(
-              'public_id',
-              results.flatMap((result) => (result.ok ? [result.value.transfer.publicId] : []))
-            )
-            .select('id')
-        )
-        .count('* as total')
-      t.is(Number(rows[0].total), 11)
-      const state = await k.bookState()
-      t.deepEqual(state.mismatched, [])
-      t.deepEqual(state.overdrawn, [])
-      t.deepEqual(state.unbalanced, [])
-      t.is(state.postingsTotal, 0)
-
-      // The same burst again: the retried keys answer their payments, the codes are used.
-      const again = await Promise.all(
-        [4, 6].map((index) =>
-          k.pay({ ...requests[index], idempotencyKey: index === 4 ? twiceKey : k.newKey('again') })
-        )
-      )
-      t.true(again[0].ok)
-      t.like(again[1], { ok: false, error: 'code_replayed' })
-      t.is(await k.transferCount(), transfers + 11)
-    } finally {
-      await k.settings.savePaymentSettings({ ...k.settings.DEFAULT_PAYMENT_SETTINGS })
+      ]
+    )
+    const booked = (index: number) => {
+      const outcome = outcomes[index]
+      if (outcome.kind !== 'booked') throw new Error(`request ${index}: ${outcome.kind}`)
+      return outcome.booked
     }
+    // The holder's payments in arrival order: each receipt shows the balance it left.
+    t.deepEqual(
+      [0, 1, 2].map((index) => booked(index).balanceAfter),
+      [700, 400, 100]
+    )
+    t.deepEqual(booked(8).legs, [
+      { wallet: 'subsidy', amount: 300 },
+      { wallet: 'cash', amount: 200 },
+    ])
+    t.deepEqual(booked(9).legs, [{ wallet: 'cash', amount: 100 }])
+    t.deepEqual([booked(8).balanceAfter, booked(9).balanceAfter], [800, 700])
+    t.is(await k.cashOf(cash.person.id), 100)
+    t.is(await k.cashOf(twice.person.id), 900)
+    t.is(await k.cashOf(replay.person.id), 900)
+    t.is(await k.cashOf(subsidised.person.id), 700)
+    t.is((await walletFor(subsidised.person.id, 'subsidy')).balance, 0)
+    t.is(await k.cashOf(limited.person.id), 100_000 - 1600)
+    t.is(await k.cashOf(frozen.person.id), 1000)
+    t.is(await k.cashOf(firstSale.person.id), 500)
+    // One transfer and one payment row per payment booked, none for a refusal.
+    t.is(await k.transferCount(), transfers + 11)
+    const ids = outcomes.flatMap((outcome) =>
+      outcome.kind === 'booked' ? [outcome.booked.transfer.id] : []
+    )
+    const rows = await k.db
+      .from('merchant_payments')
+      .whereIn('transfer_id', ids)
+      .count('* as total')
+    t.is(Number(rows[0].total), 11)
+    const state = await k.bookState()
+    t.deepEqual(state.mismatched, [])
+    t.deepEqual(state.overdrawn, [])
+    t.deepEqual(state.unbalanced, [])
+    t.is(state.postingsTotal, 0)
+
+    // Again: the key booked answers its payment; the code used under a new key is a replay.
+    const again = await Promise.all([
+      bookCodePayment(requests[4]),
+      bookCodePayment({ ...requests[6], idempotencyKey: k.newKey('again') }),
+    ])
+    t.deepEqual(
+      again.map((outcome) => outcome.kind),
+      ['existing', 'replayed']
+    )
+    t.is(await k.transferCount(), transfers + 11)
   }
 )

@@ -88,7 +88,13 @@ export class AuthorizeCodePayment {
     if (!shopPublicId) return fail('shop_not_found')
     const settings = await paymentSettings()
     const now = Math.floor(Date.now() / 1000)
-    const verified = await verifyCode(request.codeText, { issuerKeys: await issuerKeyRing(), now })
+    // The signature check runs on the thread pool: the gateway's main thread, which parses,
+    // books and answers, is the busiest (docs/adr/0013).
+    const verified = await verifyCode(request.codeText, {
+      issuerKeys: await issuerKeyRing(),
+      now,
+      inBackground: true,
+    })
 
     if (!verified.ok) {
       // The shop, the limit and a retry's first answer come before the code's own refusal.

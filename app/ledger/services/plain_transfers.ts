@@ -350,26 +350,37 @@ async function readLocked(
   people: number[],
   merchantIds: number[]
 ) {
-  const read = async (where: string, ids: number[]) => {
-    for (const group of inGroups(ids)) {
-      const rows = await sql.all(
-        `SELECT ${ACCOUNT_COLUMNS}, merchant_id FROM ledger_accounts
-         WHERE ${where} IN (${group.map(() => '?').join(', ')}) ORDER BY id${forUpdate(sql)}`,
-        group
-      )
-      for (const row of rows) {
-        const account = accountOf(row)
-        locked.byId.set(account.id, account)
-        if (account.kind === 'merchant') {
-          locked.merchants.set(Number(row.merchant_id), account)
-        } else if (account.personId !== null) {
-          const wallets = locked.wallets.get(account.personId) ?? []
-          wallets.push(account)
-          locked.wallets.set(account.personId, wallets)
-        }
+  // Wallets and merchant accounts in one statement (one round trip), locked in id order.
+  const peopleGroups = inGroups(people)
+  const merchantGroups = inGroups(merchantIds)
+  for (let index = 0; index < Math.max(peopleGroups.length, merchantGroups.length); index++) {
+    const holders = peopleGroups[index] ?? []
+    const merchants = merchantGroups[index] ?? []
+    const where = [
+      ...(holders.length > 0
+        ? [
+            `(kind IN ('wallet_cash', 'wallet_subsidy', 'wallet_voucher') AND person_id IN (${holders.map(() => '?').join(', ')}))`,
+          ]
+        : []),
+      ...(merchants.length > 0
+        ? [`(kind = 'merchant' AND merchant_id IN (${merchants.map(() => '?').join(', ')}))`]
+        : []),
+    ]
+    const rows = await sql.all(
+      `SELECT ${ACCOUNT_COLUMNS}, merchant_id FROM ledger_accounts
+       WHERE ${where.join(' OR ')} ORDER BY id${forUpdate(sql)}`,
+      [...holders, ...merchants]
+    )
+    for (const row of rows) {
+      const account = accountOf(row)
+      locked.byId.set(account.id, account)
+      if (account.kind === 'merchant') {
+        locked.merchants.set(Number(row.merchant_id), account)
+      } else if (account.personId !== null) {
+        const wallets = locked.wallets.get(account.personId) ?? []
+        wallets.push(account)
+        locked.wallets.set(account.personId, wallets)
       }
     }
   }
-  await read("kind IN ('wallet_cash', 'wallet_subsidy', 'wallet_voucher') AND person_id", people)
-  await read("kind = 'merchant' AND merchant_id", merchantIds)
 }
