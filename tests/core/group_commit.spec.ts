@@ -47,7 +47,7 @@ test('units sent together share transactions; a failing unit rolls back alone', 
   t.true(commits.stats.transactions <= 4, `${commits.stats.transactions} transactions`)
 })
 
-test('batched requests go together; when the batch throws, each runs alone and nothing of the batch stays', async (t) => {
+test('batched requests go together; when the batch throws, the transaction runs again one by one and nothing of the batch stays', async (t) => {
   const { GroupCommit } = await import('#core/services/group_commit')
   const { default: db } = await import('@adonisjs/lucid/services/db')
   const commits = new GroupCommit({ maxUnits: 64 })

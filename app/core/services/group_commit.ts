@@ -5,8 +5,9 @@ import { sqlStatements, type SqlStatements } from '#core/services/sql_statements
 /**
  * Group commit: units of work that arrive while a transaction is being
  * written wait for it, then go together into the next one, each in a
- * savepoint of its own, and are answered once that transaction has
- * committed (docs/adr/0013-group-commit-for-code-payments.md).
+ * savepoint of its own (requests of a BatchWork: together, in none), and
+ * are answered once that transaction has committed
+ * (docs/adr/0013-group-commit-for-code-payments.md).
  *
  * A durable commit waits for the disk; one commit for many payments is what
  * lets the payment rate exceed the disk's commit rate. A unit is answered
@@ -137,7 +138,13 @@ export class GroupCommit {
     }
   }
 
-  async #write(batch: Entry[]) {
+  /**
+   * Writes the units in one transaction. A run of batched requests goes to
+   * its BatchWork together, without a savepoint of its own; when the batch
+   * throws, the whole transaction is rolled back and written again with
+   * every unit alone (`oneByOne`).
+   */
+  async #write(batch: Entry[], oneByOne = false): Promise<void> {
     for (let attempt = 1; ; attempt++) {
       let outcomes: Outcome[] = []
       try {
@@ -151,13 +158,13 @@ export class GroupCommit {
             let end = index + 1
             if (kind) while (end < batch.length && batch[end].batched?.kind === kind) end++
             const run = batch.slice(index, end)
-            outcomes.push(
-              ...(run.length > 1 ? await together(unit, run) : [await alone(unit, run[0])])
-            )
+            if (kind && !oneByOne) outcomes.push(...(await together(unit, run)))
+            else for (const entry of run) outcomes.push(await alone(unit, entry))
             index = end
           }
         })
       } catch (error) {
+        if (error instanceof BatchFailed) return this.#write(batch, true)
         if (retryable(error) && attempt < ATTEMPTS) continue
         for (const entry of batch) entry.reject(error)
         return
@@ -191,25 +198,25 @@ async function alone(unit: UnitContext, entry: Entry): Promise<Outcome> {
   }
 }
 
-/** Requests of one BatchWork in one savepoint; each alone when the batch throws. */
+/** Thrown out of a transaction whose batch failed: it is written again, one unit at a time. */
+class BatchFailed extends Error {}
+
+/**
+ * Requests of one BatchWork together. No savepoint (on PostgreSQL each is
+ * a round trip): a batch that throws fails the transaction, which is then
+ * written again one by one.
+ */
 async function together(unit: UnitContext, run: Entry[]): Promise<Outcome[]> {
-  const { sql } = unit
   const kind = run[0].batched!.kind
-  await sql.exec('SAVEPOINT quad_batch')
   try {
     const values = await kind.batch(
       unit,
       run.map((entry) => entry.batched!.request)
     )
     if (values.length !== run.length) throw new Error('a batch must answer every request')
-    await sql.exec('RELEASE SAVEPOINT quad_batch')
     return values.map((value) => ({ ok: true, value }))
   } catch (error) {
     if (retryable(error)) throw error
-    await sql.exec('ROLLBACK TO SAVEPOINT quad_batch')
-    await sql.exec('RELEASE SAVEPOINT quad_batch')
+    throw new BatchFailed('the batch failed', { cause: error })
   }
-  const outcomes: Outcome[] = []
-  for (const entry of run) outcomes.push(await alone(unit, entry))
-  return outcomes
 }
