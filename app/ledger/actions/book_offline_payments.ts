@@ -7,12 +7,7 @@ import { newPublicId } from '#core/services/ids'
 import { verifyCode, type VerifiedCode, type VerifyError } from '#cards/campus_code/verify'
 import { issuerKeyRing } from '#cards/services/issuer_signing'
 import { recordReplay, replayFreezePolicy } from '#cards/services/replay_store'
-import {
-  arrearsAccountFor,
-  dbTime,
-  merchantAccount,
-  systemAccount,
-} from '#ledger/services/accounts'
+import { arrearsAccountFor, merchantAccount, systemAccount } from '#ledger/services/accounts'
 import { advancePostings } from '#ledger/services/arrears'
 import { canonicalJson } from '#ledger/services/requests'
 import { planSpending, recordSpending } from '#ledger/services/spending'
@@ -375,39 +370,35 @@ export class BookOfflinePayments {
   ) {
     const results: OfflineRecordResult[] = []
     const replays: { cardNo: string; codeId: string }[] = []
-    const uploadedAt = dbTime(trx, DateTime.fromSeconds(now, { zone: 'utc' }))
-    const rows = chunk.map((entry) => ({
-      public_id: newPublicId(),
-      terminal_id: batch.terminalId,
-      sequence: entry.input.sequence,
-      content_hash: entry.hash,
-      card_no: entry.input.cardNo,
-      code_id: null,
-      person_id: null,
-      shop_public_id: entry.input.shop.toUpperCase(),
-      shop_id: null,
-      amount: entry.input.amount,
-      recorded_at: dbTime(trx, DateTime.fromSeconds(entry.input.recordedAt, { zone: 'utc' })),
-      uploaded_at: uploadedAt,
-      status: 'refused',
-      refusal: 'not_booked',
-    }))
+    const sql = await sqlStatements(trx)
+    const uploadedAt = dbTimeOfMillis(now * 1000, sql.dialect)
     // The first statement writes (on SQLite it takes the write lock): each
     // row the insert adds is a record seen for the first time.
-    const inserted: { sequence: unknown; id: unknown; public_id: string }[] = await trx
-      .knexQuery()
-      .table('offline_payment_records')
-      .insert(rows)
-      .onConflict(['terminal_id', 'sequence'])
-      .ignore()
-      .returning(['id', 'sequence', 'public_id'])
-    const fresh = new Map(
-      inserted.map((row) => [Number(row.sequence), { id: Number(row.id), publicId: row.public_id }])
-    )
+    const fresh = new Map<number, { id: number; publicId: string }>()
+    for (const group of inGroups(chunk)) {
+      const inserted = await sql.all<{ sequence: unknown; id: unknown; public_id: string }>(
+        `INSERT INTO offline_payment_records (public_id, terminal_id, sequence, content_hash,
+           card_no, shop_public_id, amount, recorded_at, uploaded_at, status, refusal)
+         VALUES ${group.map(() => "(?, ?, ?, ?, ?, ?, ?, ?, ?, 'refused', 'not_booked')").join(', ')}
+         ON CONFLICT (terminal_id, sequence) DO NOTHING RETURNING id, sequence, public_id`,
+        group.flatMap((entry) => [
+          newPublicId(),
+          batch.terminalId,
+          entry.input.sequence,
+          entry.hash,
+          entry.input.cardNo,
+          entry.input.shop.toUpperCase(),
+          entry.input.amount,
+          dbTimeOfMillis(entry.input.recordedAt * 1000, sql.dialect),
+          uploadedAt,
+        ])
+      )
+      for (const row of inserted)
+        fresh.set(Number(row.sequence), { id: Number(row.id), publicId: row.public_id })
+    }
     const duplicates = chunk.filter((entry) => !fresh.has(entry.input.sequence))
     if (duplicates.length > 0) results.push(...(await this.duplicates(trx, batch, duplicates)))
 
-    const sql = await sqlStatements(trx)
     const pending: Pending[] = []
     const outcomes = new Map<Pending, BookOneOutcome>()
     for (const entry of chunk) {

@@ -1,13 +1,22 @@
 import { createHash } from 'node:crypto'
 
-/** JSON with object keys sorted, so that key order never changes a hash. */
+/**
+ * JSON with object keys sorted, so that key order never changes a hash.
+ * Built in one pass (every booking hashes its request): the text must stay
+ * exactly what it has been, since hashes are stored with the transfers.
+ */
 export function canonicalJson(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`
   if (value && typeof value === 'object') {
-    const entries = Object.entries(value as Record<string, unknown>)
-      .filter(([, inner]) => inner !== undefined)
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-    return `{${entries.map(([key, inner]) => `${JSON.stringify(key)}:${canonicalJson(inner)}`).join(',')}}`
+    const object = value as Record<string, unknown>
+    let text = '{'
+    for (const key of Object.keys(object).sort()) {
+      const inner = object[key]
+      if (inner === undefined) continue
+      if (text.length > 1) text += ','
+      text += `${JSON.stringify(key)}:${canonicalJson(inner)}`
+    }
+    return `${text}}`
   }
   return JSON.stringify(value ?? null)
 }
