@@ -26,6 +26,7 @@ export default class TerminalsServe extends BaseCommand {
     const { loadGatewayRouter } = await import('#terminals/gateway/route_files')
     const { createGatewayServer } = await import('#terminals/gateway/server')
     const { currentSchool } = await import('#appliance/services/school_settings')
+    const { startSqliteCheckpointer } = await import('#core/services/sqlite_checkpointer')
 
     const port = this.port ?? Number(process.env.QUAD_GATEWAY_PORT ?? 8444)
     if (!Number.isInteger(port) || port < 0 || port > 65_535) {
@@ -59,11 +60,16 @@ export default class TerminalsServe extends BaseCommand {
     // Tests and supervisors read this line to learn the port.
     this.logger.info(`Terminal gateway listening on https://${host}:${actualPort}/t/v1`)
 
-    const stop = () =>
-      new Promise<void>((resolve) => {
+    // On SQLite, WAL checkpoints run on a thread of their own, not inside a payment's commit.
+    const checkpointer = await startSqliteCheckpointer()
+
+    const stop = async () => {
+      await new Promise<void>((resolve) => {
         server.close(() => resolve())
         server.closeAllConnections()
       })
+      await checkpointer?.stop()
+    }
     this.app.terminating(stop)
     if (!this.app.managedByPm2) this.app.listenOnce('SIGINT', () => this.terminate())
   }
