@@ -10,7 +10,7 @@ import { addFen, fenFromDb, isFen } from '#ledger/services/money'
 import {
   canonicalJson,
   IDEMPOTENCY_KEY,
-  requestHash,
+  requestHashOf,
   TRANSFER_KIND,
 } from '#ledger/services/requests'
 
@@ -163,14 +163,16 @@ export function prepareTransfer(
   if (sum !== 0) return fail('unbalanced', { sum })
   postings.sort((a, b) => a.accountId - b.accountId)
 
-  const hash = requestHash({
-    kind: request.kind,
-    postings: postings.map((posting) => [posting.accountId, posting.amount]),
-    memo,
-    metadata: metadataJson === null ? null : JSON.parse(metadataJson),
-    reversesTransferId: request.reversesTransferId ?? null,
-    refersToTransferId: request.refersToTransferId ?? null,
-  })
+  const hash = requestHashOf(
+    {
+      kind: request.kind,
+      postings: postings.map((posting) => [posting.accountId, posting.amount]),
+      memo,
+      reversesTransferId: request.reversesTransferId ?? null,
+      refersToTransferId: request.refersToTransferId ?? null,
+    },
+    metadataJson
+  )
   return ok({ request, postings, hash, memo, metadataJson, amount: credits })
 }
 

@@ -41,6 +41,23 @@ export function requestHash(fingerprint: RequestFingerprint): string {
   return createHash('sha256').update(canonicalJson(fingerprint)).digest('hex')
 }
 
+/**
+ * requestHash for a fingerprint whose metadata is already canonical JSON
+ * (every booking has it at hand): the same text, with the keys in the order
+ * canonicalJson sorts them, without taking the metadata apart again.
+ */
+export function requestHashOf(
+  fingerprint: Omit<RequestFingerprint, 'metadata'>,
+  metadataJson: string | null
+): string {
+  const text =
+    `{"kind":${JSON.stringify(fingerprint.kind)},"memo":${JSON.stringify(fingerprint.memo)}` +
+    `,"metadata":${metadataJson ?? 'null'},"postings":${canonicalJson(fingerprint.postings)}` +
+    `,"refersToTransferId":${JSON.stringify(fingerprint.refersToTransferId)}` +
+    `,"reversesTransferId":${JSON.stringify(fingerprint.reversesTransferId)}}`
+  return createHash('sha256').update(text).digest('hex')
+}
+
 /** Printable ASCII without spaces, up to 128 characters: terminal id + sequence, or a client key. */
 export const IDEMPOTENCY_KEY = /^[\x21-\x7E]{1,128}$/
 
