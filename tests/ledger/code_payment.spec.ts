@@ -503,6 +503,26 @@ test.serial(
     )
     t.true(froze.ok)
     const firstSale = await k.givenPayer(1000)
+    // The card moved to another phone: the old phone's key is on the blacklist.
+    const oldPhone = await k.givenPayer(1000)
+    const { addToBlacklist } = await import('#cards/services/blacklist')
+    const { toHex } = await import('#cards/campus_code/bytes')
+    const oldPhoneCode = await verifyCode(await k.codeOf(oldPhone.device), {
+      issuerKeys: await issuerKeyRing(),
+    })
+    if (!oldPhoneCode.ok) return t.fail(oldPhoneCode.error)
+    await k.db.transaction((trx) =>
+      addToBlacklist(
+        trx,
+        {
+          kind: 'device',
+          deviceKey: toHex(oldPhoneCode.value.credential.devicePublicKey),
+          cardId: oldPhone.card.id,
+        },
+        'replaced',
+        { type: 'system' }
+      )
+    )
     // One payment first: the shop's merchant account exists.
     const warm = await k.givenPayer(1000)
     const warmed = await k.pay({
@@ -556,6 +576,7 @@ test.serial(
       await request(firstSale, 300, { shop: newShop.publicId }),
       await request(limited, 901),
       await request(limited, 100, { shop: newPublicId() }),
+      await request(oldPhone, 100),
     ]
     const transfers = await k.transferCount()
     const before = { ...codePaymentCommits.stats }
@@ -586,6 +607,7 @@ test.serial(
         'booked',
         'over_transaction_limit',
         'shop_not_found',
+        'card_blacklisted',
       ]
     )
     const booked = (index: number) => {
@@ -612,6 +634,7 @@ test.serial(
     t.is(await k.cashOf(limited.person.id), 100_000 - 1600)
     t.is(await k.cashOf(frozen.person.id), 1000)
     t.is(await k.cashOf(firstSale.person.id), 500)
+    t.is(await k.cashOf(oldPhone.person.id), 1000)
     // One transfer and one payment row per payment booked, none for a refusal.
     t.is(await k.transferCount(), transfers + 11)
     const ids = outcomes.flatMap((outcome) =>

@@ -64,13 +64,16 @@ const UNSIGNED_ERRORS: readonly AcceptError[] = [
   'bad_issuer_signature',
 ]
 
-/** Cards and their holders, for holderFromRow (CODE_HOLDER_SQL adds the card number). */
-export const CODE_HOLDER_SELECT = `SELECT cards.id, cards.public_id, cards.card_no, cards.state, cards.person_id,
+/** The columns holderFromRow reads, over cards, people, card_types and org_units. */
+export const CODE_HOLDER_COLUMNS = `cards.id, cards.public_id, cards.card_no, cards.state, cards.person_id,
   card_types.code AS type_code, card_types.name_zh AS type_name_zh, card_types.name_en AS type_name_en,
   people.public_id AS person_public_id, people.name AS person_name, people.person_no, people.photo_path,
   org_units.name AS org_name,
   (SELECT card_blacklist.id FROM card_blacklist WHERE card_blacklist.card_id = cards.id
-    AND card_blacklist.kind = 'card' AND card_blacklist.removed_version IS NULL LIMIT 1) AS listed_id
+    AND card_blacklist.kind = 'card' AND card_blacklist.removed_version IS NULL LIMIT 1) AS listed_id`
+
+/** Cards and their holders, for holderFromRow (CODE_HOLDER_SQL adds the card number). */
+export const CODE_HOLDER_SELECT = `SELECT ${CODE_HOLDER_COLUMNS}
   FROM cards
   JOIN people ON people.id = cards.person_id
   JOIN card_types ON card_types.id = cards.card_type_id

@@ -24,7 +24,7 @@ import type { SqlStatements } from '#core/services/sql_statements'
 import { toHex } from '#cards/campus_code/bytes'
 import type { VerifiedCode } from '#cards/campus_code/verify'
 import {
-  CODE_HOLDER_SELECT,
+  CODE_HOLDER_COLUMNS,
   CODE_HOLDER_SQL,
   DEVICE_LISTED_SQL,
   holderFromRow,
@@ -53,6 +53,7 @@ import { fenFromDb } from '#ledger/services/money'
 import {
   bookShopPaymentIn,
   dayStartOf,
+  PAYEE_COLUMNS,
   PAYEE_SELECT,
   payeeFromRow,
   Refusal,
@@ -360,11 +361,21 @@ function marks(count: number) {
   return Array.from({ length: count }, () => '?').join(', ')
 }
 
-/** The rows of a query over a list of distinct values, `IN (${list})`, in groups (inGroups). */
-async function rowsWhereIn(sql: SqlStatements, query: (list: string) => string, values: unknown[]) {
+/**
+ * The rows of a query over distinct pairs of texts, given as `(VALUES …) AS v`
+ * (columns v.column1 and v.column2), in groups (inGroups).
+ */
+async function rowsForPairs(
+  sql: SqlStatements,
+  query: (values: string) => string,
+  pairs: [string, string][]
+) {
+  const distinct = [...new Map(pairs.map((pair) => [pair.join('\n'), pair])).values()]
   const rows: Record<string, any>[] = []
-  for (const group of inGroups([...new Set(values)]))
-    rows.push(...(await sql.all(query(marks(group.length)), group)))
+  for (const group of inGroups(distinct)) {
+    const values = `(VALUES ${group.map(() => '(CAST(? AS TEXT), CAST(? AS TEXT))').join(', ')}) AS v`
+    rows.push(...(await sql.all(query(values), group.flat())))
+  }
   return rows
 }
 
@@ -399,19 +410,22 @@ async function bookBatch(
   const { trx, sql } = unit
   const outcomes: (CodeBookingOutcome | undefined)[] = requests.map(() => undefined)
 
-  // The shops, and the keys booked before.
-  const shopRows = await rowsWhereIn(
+  // The shops, and the keys booked before: one row per (shop, key).
+  const shopRows = await rowsForPairs(
     sql,
-    (list) => `${PAYEE_SELECT} WHERE shops.public_id IN (${list})`,
-    requests.map((request) => request.shopPublicId)
+    (values) => `SELECT ${PAYEE_COLUMNS}, ledger_transfers.idempotency_key AS booked_key
+      FROM ${values}
+      LEFT JOIN shops ON shops.public_id = v.column1
+      LEFT JOIN merchants ON merchants.id = shops.merchant_id
+      LEFT JOIN ledger_transfers ON ledger_transfers.idempotency_key = v.column2`,
+    requests.map((request) => [request.shopPublicId, request.idempotencyKey])
   )
-  const shops = new Map(shopRows.map((row) => [row.public_id as string, row]))
-  const keyRows = await rowsWhereIn(
-    sql,
-    (list) => `SELECT idempotency_key FROM ledger_transfers WHERE idempotency_key IN (${list})`,
-    requests.map((request) => request.idempotencyKey)
-  )
-  const bookedKeys = new Set(keyRows.map((row) => row.idempotency_key as string))
+  const shops = new Map<string, Record<string, any>>()
+  const bookedKeys = new Set<string>()
+  for (const row of shopRows) {
+    if (row.id !== null && row.merchant_id !== null) shops.set(row.public_id, row)
+    if (row.booked_key !== null) bookedKeys.add(row.booked_key)
+  }
   const repeats: number[] = []
   const keys = new Set<string>()
   const codes = new Set<string>()
@@ -433,23 +447,30 @@ async function bookBatch(
     }
   }
 
-  // The cards, their holders and the blacklist (card and phone).
-  const holderRows = await rowsWhereIn(
-    sql,
-    (list) => `${CODE_HOLDER_SELECT} WHERE cards.card_no IN (${list})`,
-    pending.map((item) => item.request.code.cardNo)
-  )
-  const holders = new Map(holderRows.map((row) => [row.card_no as string, row]))
+  // The cards, their holders and the blacklist (card and phone): one row per (card, phone).
   const deviceKeys = new Map(
     pending.map((item) => [item, toHex(item.request.code.credential.devicePublicKey)])
   )
-  const listedRows = await rowsWhereIn(
+  const holderRows = await rowsForPairs(
     sql,
-    (list) => `SELECT device_key FROM card_blacklist
-      WHERE kind = 'device' AND removed_version IS NULL AND device_key IN (${list})`,
-    [...deviceKeys.values()]
+    (values) => `SELECT v.column1 AS code_card_no, v.column2 AS code_device_key,
+        ${CODE_HOLDER_COLUMNS},
+        (SELECT card_blacklist.id FROM card_blacklist WHERE card_blacklist.kind = 'device'
+          AND card_blacklist.device_key = v.column2 AND card_blacklist.removed_version IS NULL
+          LIMIT 1) AS device_listed_id
+      FROM ${values}
+      LEFT JOIN cards ON cards.card_no = v.column1
+      LEFT JOIN people ON people.id = cards.person_id
+      LEFT JOIN card_types ON card_types.id = cards.card_type_id
+      LEFT JOIN org_units ON org_units.id = people.org_unit_id`,
+    pending.map((item) => [item.request.code.cardNo, deviceKeys.get(item)!])
   )
-  const listedDevices = new Set(listedRows.map((row) => row.device_key as string))
+  const holders = new Map<string, Record<string, any>>()
+  const listedDevices = new Set<string>()
+  for (const row of holderRows) {
+    if (row.id !== null) holders.set(row.code_card_no, row)
+    if (row.device_listed_id !== null) listedDevices.add(row.code_device_key)
+  }
   pending = pending.filter((item) => {
     item.holder = holderFromRow(holders.get(item.request.code.cardNo))
     if (!item.holder?.listed && !listedDevices.has(deviceKeys.get(item)!)) return true

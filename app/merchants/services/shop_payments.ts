@@ -47,9 +47,11 @@ export type PayeeError = 'shop_not_found' | 'shop_disabled' | 'merchant_disabled
 export type AmountError = 'invalid_amount' | 'amount_out_of_range'
 
 /** The shop and merchant columns a payment needs; a WHERE on `shops` follows. */
-export const PAYEE_SELECT = `SELECT shops.id, shops.public_id, shops.name, shops.status, shops.category,
+export const PAYEE_COLUMNS = `shops.id, shops.public_id, shops.name, shops.status, shops.category,
   merchants.id AS merchant_id, merchants.public_id AS merchant_public_id, merchants.name AS merchant_name,
-  merchants.status AS merchant_status, merchants.category AS merchant_category
+  merchants.status AS merchant_status, merchants.category AS merchant_category`
+
+export const PAYEE_SELECT = `SELECT ${PAYEE_COLUMNS}
   FROM shops JOIN merchants ON merchants.id = shops.merchant_id`
 
 /** A shop's public id as requests carry it (26 characters), upper-cased; null when it cannot be one. */
