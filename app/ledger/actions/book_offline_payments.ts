@@ -15,6 +15,7 @@ import { PostTransfer, type PostingInput } from '#ledger/actions/post_transfer'
 import { sqlStatements, type SqlStatements } from '#core/services/sql_statements'
 import { dbTimeOfMillis } from '#cards/services/db_time'
 import { walletSettings } from '#ledger/services/wallet_settings'
+import { insertMerchantPayments } from '#merchants/services/shop_payments'
 import {
   cashOnlyPlanOf,
   inGroups,
@@ -683,23 +684,19 @@ export class BookOfflinePayments {
     sql: SqlStatements,
     booked: { item: Pending; transfer: { id: number } }[]
   ) {
-    for (const group of inGroups(booked)) {
-      await sql.run(
-        `INSERT INTO merchant_payments (public_id, transfer_id, merchant_id, shop_id, person_id,
-           card_id, channel, amount, refunded, paid_at)
-         VALUES ${group.map(() => "(?, ?, ?, ?, ?, ?, 'campus_code', ?, 0, ?)").join(', ')}`,
-        group.flatMap(({ item, transfer }) => [
-          newPublicId(),
-          transfer.id,
-          item.shop!.merchantId,
-          item.shop!.id,
-          item.holder!.personId,
-          item.holder!.cardId,
-          item.entry.input.amount,
-          dbTimeOfMillis(item.entry.input.recordedAt * 1000, sql.dialect),
-        ])
-      )
-    }
+    await insertMerchantPayments(
+      sql,
+      booked.map(({ item, transfer }) => ({
+        transferId: transfer.id,
+        merchantId: item.shop!.merchantId,
+        shopId: item.shop!.id,
+        personId: item.holder!.personId,
+        cardId: item.holder!.cardId,
+        channel: 'campus_code',
+        amount: item.entry.input.amount,
+        paidAtMs: item.entry.input.recordedAt * 1000,
+      }))
+    )
   }
 
   /** Each record's row as it ended, and its result; flagged refusals audited. */

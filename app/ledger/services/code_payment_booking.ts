@@ -18,7 +18,6 @@
 import { type DateTime } from 'luxon'
 import type { AuditActor } from '#core/services/audit'
 import { GroupCommit, type BatchWork, type UnitContext } from '#core/services/group_commit'
-import { newPublicId } from '#core/services/ids'
 import { fail, type Fail } from '#core/services/result'
 import type { SqlStatements } from '#core/services/sql_statements'
 import { toHex } from '#cards/campus_code/bytes'
@@ -53,6 +52,7 @@ import { fenFromDb } from '#ledger/services/money'
 import {
   bookShopPaymentIn,
   dayStartOf,
+  insertMerchantPayments,
   PAYEE_COLUMNS,
   PAYEE_SELECT,
   payeeFromRow,
@@ -276,39 +276,24 @@ function balanceOf(wallets: AccountRow[]) {
   return balance
 }
 
-const PAYMENT_ROW = '(?, ?, ?, ?, ?, ?, ?, ?, 0, ?)'
-
-/** Inserts the payment rows of booked transfers; answers their public ids. */
-async function insertPaymentRows(
+/** The payment rows of booked code payments; their public ids, in order. */
+function insertPaymentRows(
   sql: SqlStatements,
   rows: { request: ShopRequest; transferId: number }[]
 ): Promise<string[]> {
-  const ids: string[] = []
-  for (const group of inGroups(rows)) {
-    const params: unknown[] = []
-    for (const { request, transferId } of group) {
-      const publicId = newPublicId()
-      ids.push(publicId)
-      params.push(
-        publicId,
-        transferId,
-        request.payee.merchantId,
-        request.payee.shopId,
-        request.personId,
-        request.cardId,
-        request.channel,
-        request.amount,
-        dbTimeOfMillis(request.at.toMillis(), sql.dialect)
-      )
-    }
-    await sql.run(
-      `INSERT INTO merchant_payments (public_id, transfer_id, merchant_id, shop_id, person_id,
-         card_id, channel, amount, refunded, paid_at)
-       VALUES ${group.map(() => PAYMENT_ROW).join(', ')}`,
-      params
-    )
-  }
-  return ids
+  return insertMerchantPayments(
+    sql,
+    rows.map(({ request, transferId }) => ({
+      transferId,
+      merchantId: request.payee.merchantId,
+      shopId: request.payee.shopId,
+      personId: request.personId,
+      cardId: request.cardId,
+      channel: request.channel,
+      amount: request.amount,
+      paidAtMs: request.at.toMillis(),
+    }))
+  )
 }
 
 function bookedOutcome(

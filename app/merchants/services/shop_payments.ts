@@ -10,7 +10,7 @@ import db from '@adonisjs/lucid/services/db'
 import type { QueryClientContract, TransactionClientContract } from '@adonisjs/lucid/types/database'
 import type { AuditActor } from '#core/services/audit'
 import { newPublicId } from '#core/services/ids'
-import { rawRows } from '#core/services/sql_statements'
+import { rawRows, type SqlStatements } from '#core/services/sql_statements'
 import { fail, ok, type Result } from '#core/services/result'
 import { schoolTimeZone } from '#appliance/services/school_settings'
 import {
@@ -22,6 +22,8 @@ import {
 import { WALLET_KINDS, type WalletKind } from '#ledger/services/account_kinds'
 import { dbTime, merchantAccount } from '#ledger/services/accounts'
 import { fenFromDb } from '#ledger/services/money'
+import { inGroups } from '#ledger/services/plain_transfers'
+import { dbTimeOfMillis } from '#cards/services/db_time'
 import { IDEMPOTENCY_KEY } from '#ledger/services/requests'
 import { planSpending, recordSpending } from '#ledger/services/spending'
 import type { PaymentChannel } from '#merchants/models/merchant_payment'
@@ -389,4 +391,54 @@ export async function bookShopPaymentIn(
     legs: plan.legs.map((leg) => ({ wallet: leg.wallet, amount: leg.amount })),
     balanceAfter: await walletsTotal(trx, request.personId),
   })
+}
+
+/** A payment row (merchant_payments) of a transfer booked in plain statements. */
+export interface MerchantPaymentRow {
+  transferId: number
+  merchantId: number
+  shopId: number
+  personId: number
+  cardId: number | null
+  channel: string
+  amount: number
+  /** When the purchase happened, Unix milliseconds. */
+  paidAtMs: number
+}
+
+/**
+ * Inserts payment rows in multi-row statements (the merchant's sales, the
+ * holder's spending), for the paths that book in plain statements (code
+ * payments, offline records); answers their public ids, in order.
+ */
+export async function insertMerchantPayments(
+  sql: SqlStatements,
+  rows: MerchantPaymentRow[]
+): Promise<string[]> {
+  const ids: string[] = []
+  for (const group of inGroups(rows)) {
+    const params: unknown[] = []
+    for (const row of group) {
+      const publicId = newPublicId()
+      ids.push(publicId)
+      params.push(
+        publicId,
+        row.transferId,
+        row.merchantId,
+        row.shopId,
+        row.personId,
+        row.cardId,
+        row.channel,
+        row.amount,
+        dbTimeOfMillis(row.paidAtMs, sql.dialect)
+      )
+    }
+    await sql.run(
+      `INSERT INTO merchant_payments (public_id, transfer_id, merchant_id, shop_id, person_id,
+         card_id, channel, amount, refunded, paid_at)
+       VALUES ${group.map(() => '(?, ?, ?, ?, ?, ?, ?, ?, 0, ?)').join(', ')}`,
+      params
+    )
+  }
+  return ids
 }
