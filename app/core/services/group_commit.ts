@@ -36,7 +36,7 @@ export interface BatchWork<R, T> {
    * Books the requests together in the unit and answers one outcome per
    * request, in their order. The outcomes must be those of some serial order
    * of the requests. When it throws (anything but a deadlock or a busy
-   * database), what it wrote is rolled back and each request is run alone
+   * database), the transaction is rolled back and each request is run alone
    * with `one`.
    */
   batch(unit: UnitContext, requests: R[]): Promise<T[]>
@@ -125,7 +125,7 @@ export class GroupCommit {
     try {
       const postgres = db.connection().dialect.name === 'postgres'
       while (this.#queue.length > 0) {
-        // Batched requests share one savepoint: PostgreSQL's limit is on savepoints.
+        // Batched requests take no savepoint: PostgreSQL's limit is on savepoints.
         const max =
           postgres && !this.#queue[0].batched
             ? Math.min(this.#maxUnits, POSTGRES_MAX_UNITS)
